@@ -1,0 +1,50 @@
+# Backorder Desk. Two commands: `make run` and `make test`; both set everything up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+UV_VERSION := 0.13.9
+DB ?= backorder_desk
+
+.PHONY: run test check lint format bench clean
+
+# The virtualenv, with exactly the locked dependencies. uv itself is bootstrapped
+# with pip and is part of the dev group, so `uv sync` keeps it.
+$(BIN)/.synced: pyproject.toml uv.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --frozen --quiet
+	@touch $@
+
+run: $(BIN)/.synced
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo ""
+	@echo "  Backorder Desk is running on http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (password: demo): warehouse, service, purchasing, admin (superuser)"
+	@echo ""
+ifdef REDIS_URL
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+else
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+endif
+
+test: $(BIN)/.synced
+	$(BIN)/pytest
+
+check: $(BIN)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python manage.py check
+
+lint: check
+
+format: $(BIN)/.synced
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) build staticfiles .pytest_cache .mypy_cache .ruff_cache

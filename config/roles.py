@@ -1,0 +1,71 @@
+"""Staff roles: Django groups, checked in every view.
+
+Superusers may do everything. A user without the role a page asks for gets
+403, on the page and on every fragment of it alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
+
+
+class Role(StrEnum):
+    WAREHOUSE = "warehouse"
+    CUSTOMER_SERVICE = "customer_service"
+    PURCHASING = "purchasing"
+
+    @property
+    def label(self) -> str:
+        return {
+            Role.WAREHOUSE: "Warehouse",
+            Role.CUSTOMER_SERVICE: "Customer service",
+            Role.PURCHASING: "Purchasing",
+        }[self]
+
+
+ALL_ROLES: tuple[Role, ...] = tuple(Role)
+
+
+def user_roles(user: Any) -> frozenset[str]:
+    """The role names a user holds (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_backorder_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True)) & {r.value for r in Role}
+        user._backorder_roles = cached
+    return cached
+
+
+def has_role(user: Any, *roles: Role) -> bool:
+    """True if the user is a superuser or holds any of the roles."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user_roles(user) & {r.value for r in roles})
+
+
+def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
+    """Login required, then one of `roles` (or superuser), else 403."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("Your role does not give access to this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

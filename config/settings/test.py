@@ -1,0 +1,19 @@
+"""Test settings: the base settings, made fast and deterministic.
+
+DATABASE_URL and REDIS_URL still come from the environment, so CI runs the
+suite against PostgreSQL and Redis. Tasks run eagerly unless a test starts a
+real worker and turns eagerness off itself.
+"""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import REDIS_URL
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Serve static files from the source folders, no collectstatic needed.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
