@@ -1,0 +1,163 @@
+"""Products, warehouses, stock levels and the append-only stock ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+class BackorderPolicy(models.TextChoices):
+    DENY = "deny", _("Deny: sell only what is in stock")
+    ALLOW = "allow", _("Allow backorders")
+    CAP = "cap", _("Allow backorders up to a cap")
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    price = models.DecimalField(
+        _("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    active = models.BooleanField(_("active"), default=True)
+    backorder_policy = models.CharField(
+        _("backorder policy"), max_length=8, choices=BackorderPolicy, default=BackorderPolicy.ALLOW
+    )
+    backorder_cap = models.PositiveIntegerField(
+        _("backorder cap"),
+        null=True,
+        blank=True,
+        help_text=_("With the 'cap' policy: at most this many units may wait on backorder."),
+    )
+    default_lead_time_days = models.PositiveSmallIntegerField(
+        _("default lead time (days)"),
+        default=14,
+        help_text=_("Used for an estimated ship date when no purchase order covers a backorder."),
+    )
+    alternatives = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, verbose_name=_("alternatives")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(backorder_policy="cap") | Q(backorder_cap__isnull=False),
+                name="product_cap_policy_has_cap",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} · {self.name}"
+
+
+class Warehouse(models.Model):
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    handling_days = models.PositiveSmallIntegerField(
+        _("handling days"),
+        default=1,
+        help_text=_("Days between goods arriving and the order leaving the warehouse."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+
+class StockLevel(models.Model):
+    """Units on hand and allocated to orders, for one product in one warehouse.
+
+    Changed only by the inventory services, each change written to the ledger.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    allocated = models.IntegerField(_("allocated"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product__sku", "warehouse__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="stock_level_unique"),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0), name="stock_allocated_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__lte=F("on_hand")), name="stock_allocated_within_on_hand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} @ {self.warehouse.code}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated
+
+
+class StockMoveKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    ALLOCATION = "allocation", _("Allocation")
+    RELEASE = "release", _("Release")
+    SHIPMENT = "shipment", _("Shipment")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class StockMove(models.Model):
+    """One change to a stock level: the append-only ledger.
+
+    Summing `on_hand_change` and `allocated_change` over a product and warehouse
+    gives its stock level; `manage.py check_stock` verifies that.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=StockMoveKind)
+    quantity = models.PositiveIntegerField(_("units"))
+    on_hand_change = models.IntegerField(_("on hand change"))
+    allocated_change = models.IntegerField(_("allocated change"))
+    reference = models.CharField(
+        _("document"), max_length=64, help_text=_("The purchase order, order line or reason.")
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["product", "warehouse"], name="stock_move_product_wh")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="stock_move_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity} × {self.product_id} ({self.reference})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Stock moves are append-only; record a correcting move instead.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Stock moves are append-only; record a correcting move instead.")

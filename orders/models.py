@@ -1,0 +1,270 @@
+"""Customers, sales orders and their lines, shipments and cancellations.
+
+A line's quantities are the truth: `backordered = ordered − allocated − shipped −
+cancelled`, and its status is derived from them, never stored.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from inventory.models import Product, Warehouse
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    INDONESIAN = "id", _("Indonesian")
+    DUTCH = "nl", _("Dutch")
+
+
+class Tier(models.IntegerChoices):
+    """Customer priority tier; a lower number is served first."""
+
+    VIP = 1, _("VIP")
+    PREFERRED = 2, _("Preferred")
+    STANDARD = 3, _("Standard")
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), unique=True)
+    language = models.CharField(
+        _("language"), max_length=2, choices=Language, default=Language.ENGLISH
+    )
+    tier = models.PositiveSmallIntegerField(_("priority tier"), choices=Tier, default=Tier.STANDARD)
+    email_opt_out = models.BooleanField(
+        _("opted out of update emails"),
+        default=False,
+        help_text=_("Only transactional essentials are sent; no delay updates."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web shop")
+    PHONE = "phone", _("Phone")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    API = "api", _("API")
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    BACKORDERED = "backordered", _("Backordered")
+    READY_TO_SHIP = "ready_to_ship", _("Ready to ship")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SalesOrder(models.Model):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel, default=Channel.WEB)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
+    external_reference = models.CharField(
+        _("storefront reference"), max_length=64, blank=True, default=""
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="order_external_reference_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def status_from(self, lines: list[OrderLine]) -> Status:
+        """The order's status from its lines' (pass them to avoid a query)."""
+        statuses = {line.status for line in lines}
+        if not statuses:
+            return Status.OPEN
+        if statuses == {Status.CANCELLED}:
+            return Status.CANCELLED
+        if statuses <= {Status.SHIPPED, Status.CANCELLED}:
+            return Status.SHIPPED
+        if Status.BACKORDERED in statuses:
+            return Status.BACKORDERED
+        if statuses & {Status.SHIPPED, Status.PARTIALLY_SHIPPED}:
+            return Status.PARTIALLY_SHIPPED
+        return Status.READY_TO_SHIP
+
+    @property
+    def status(self) -> Status:
+        return self.status_from(list(self.lines.all()))
+
+
+# The queue order, everywhere: manual priority (higher first), customer tier
+# (lower first), then first come, first served.
+QUEUE_ORDER = ("-priority", "customer_tier", "placed_at", "pk")
+
+
+class OrderLineQuerySet(models.QuerySet["OrderLine"]):
+    def backordered(self) -> OrderLineQuerySet:
+        """Lines still waiting for units."""
+        return self.filter(ordered__gt=F("allocated") + F("shipped") + F("cancelled"))
+
+    def in_queue_order(self) -> OrderLineQuerySet:
+        return self.order_by(*QUEUE_ORDER)
+
+    def ready_to_ship(self) -> OrderLineQuerySet:
+        return self.filter(allocated__gt=0)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    # Copied from the order and the customer when placed, so the queue for a
+    # product is one indexed scan of this table.
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    customer_tier = models.PositiveSmallIntegerField(_("customer tier"), choices=Tier)
+    placed_at = models.DateTimeField(_("placed at"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
+    ordered = models.PositiveIntegerField(_("ordered"))
+    allocated = models.PositiveIntegerField(_("allocated"), default=0)
+    shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
+    priority = models.SmallIntegerField(
+        _("manual priority"), default=0, help_text=_("Higher is served first.")
+    )
+    history = HistoricalRecords(excluded_fields=["placed_at", "customer_tier", "unit_price"])
+
+    objects = OrderLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+        indexes = [
+            models.Index(
+                F("product"),
+                F("warehouse"),
+                F("priority").desc(),
+                F("customer_tier"),
+                F("placed_at"),
+                F("id"),
+                name="order_line_queue",
+                condition=Q(ordered__gt=F("allocated") + F("shipped") + F("cancelled")),
+            ),
+            models.Index(
+                fields=["product", "warehouse"],
+                name="order_line_ready",
+                condition=Q(allocated__gt=0),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ordered__gt=0), name="order_line_ordered_positive"),
+            models.CheckConstraint(
+                condition=Q(ordered__gte=F("allocated") + F("shipped") + F("cancelled")),
+                name="order_line_quantities_within_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} · {self.product.sku} × {self.ordered}"
+
+    @property
+    def backordered(self) -> int:
+        return self.ordered - self.allocated - self.shipped - self.cancelled
+
+    @property
+    def open_quantity(self) -> int:
+        """Units neither shipped nor cancelled: backordered plus allocated."""
+        return self.ordered - self.shipped - self.cancelled
+
+    @property
+    def status(self) -> Status:
+        if self.open_quantity == 0:
+            return Status.SHIPPED if self.shipped else Status.CANCELLED
+        if self.backordered > 0:
+            return Status.BACKORDERED
+        if self.shipped > 0:
+            return Status.PARTIALLY_SHIPPED
+        return Status.READY_TO_SHIP
+
+    @property
+    def reference(self) -> str:
+        return f"{self.order.number}/{self.pk}"
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    tracking_number = models.CharField(_("tracking number"), max_length=64)
+    shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-shipped_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order.number} · {self.tracking_number}"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
+    )
+    quantity = models.PositiveIntegerField(_("units"))
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line} × {self.quantity}"
+
+
+class Cancellation(models.Model):
+    """Units of a line cancelled, and the money to refund (or release) for them."""
+
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="cancellations"
+    )
+    quantity = models.PositiveIntegerField(_("units"))
+    refund_due = models.DecimalField(
+        _("refund due"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-cancelled_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="cancellation_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_line} − {self.quantity}"

@@ -1,0 +1,124 @@
+"""Suppliers, purchase orders and their lines, and every move of an expected date."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from inventory.models import Product, Warehouse
+
+
+class Supplier(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    contact_email = models.EmailField(_("contact email"))
+    lead_time_days = models.PositiveSmallIntegerField(_("typical lead time (days)"), default=14)
+    active = models.BooleanField(_("active"), default=True)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PurchaseOrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ORDERED = "ordered", _("Ordered")
+    PARTIALLY_RECEIVED = "partially_received", _("Partially received")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_PO_STATUSES = (PurchaseOrderStatus.ORDERED, PurchaseOrderStatus.PARTIALLY_RECEIVED)
+
+
+class PurchaseOrder(models.Model):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=20, choices=PurchaseOrderStatus, default=PurchaseOrderStatus.DRAFT
+    )
+    expected_date = models.DateField(_("expected date"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "expected_date"], name="po_status_expected")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_PO_STATUSES
+
+
+class PurchaseOrderLine(models.Model):
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_lines")
+    ordered = models.PositiveIntegerField(_("ordered"))
+    received = models.PositiveIntegerField(_("received"), default=0)
+    expected_date = models.DateField(_("expected date"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["purchase_order", "pk"]
+        indexes = [
+            models.Index(fields=["product", "expected_date"], name="po_line_product_expected")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ordered__gt=0), name="po_line_ordered_positive"),
+            models.CheckConstraint(
+                condition=Q(received__lte=F("ordered")), name="po_line_received_within_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_order.number} · {self.product.sku} × {self.ordered}"
+
+    @property
+    def outstanding(self) -> int:
+        """Units ordered from the supplier and not yet received."""
+        return self.ordered - self.received
+
+
+class ExpectedDateRevision(models.Model):
+    """Every move of a purchase order line's expected date: who, when, why."""
+
+    class Cause(models.TextChoices):
+        MANUAL = "manual", _("Moved by purchasing")
+        OVERDUE = "overdue", _("Overdue: passed without arriving")
+
+    line = models.ForeignKey(PurchaseOrderLine, on_delete=models.CASCADE, related_name="revisions")
+    old_date = models.DateField(_("old date"))
+    new_date = models.DateField(_("new date"))
+    reason = models.CharField(_("reason"), max_length=255)
+    cause = models.CharField(_("cause"), max_length=8, choices=Cause, default=Cause.MANUAL)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.old_date} → {self.new_date}"
+
+    @property
+    def days_moved(self) -> int:
+        return (self.new_date - self.old_date).days
