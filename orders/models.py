@@ -150,7 +150,26 @@ class OrderLine(models.Model):
     priority = models.SmallIntegerField(
         _("manual priority"), default=0, help_text=_("Higher is served first.")
     )
-    history = HistoricalRecords(excluded_fields=["placed_at", "customer_tier", "unit_price"])
+    # The promise, kept by orders.services.promises_recompute; history in PromiseRevision.
+    promised_date = models.DateField(_("promised ship date"), null=True, blank=True)
+    promise_is_estimate = models.BooleanField(
+        _("estimate"),
+        default=False,
+        help_text=_("No open purchase order covers this line yet; the date is an estimate."),
+    )
+    first_promised_date = models.DateField(_("first promised date"), null=True, blank=True)
+    times_slipped = models.PositiveSmallIntegerField(_("times slipped"), default=0)
+    history = HistoricalRecords(
+        excluded_fields=[
+            "placed_at",
+            "customer_tier",
+            "unit_price",
+            "promised_date",
+            "promise_is_estimate",
+            "first_promised_date",
+            "times_slipped",
+        ]
+    )
 
     objects = OrderLineQuerySet.as_manager()
 
@@ -206,6 +225,39 @@ class OrderLine(models.Model):
     @property
     def reference(self) -> str:
         return f"{self.order.number}/{self.pk}"
+
+    @property
+    def days_slipped(self) -> int:
+        """How much later the promise is than the first one given (never negative)."""
+        if self.promised_date is None or self.first_promised_date is None:
+            return 0
+        return max((self.promised_date - self.first_promised_date).days, 0)
+
+
+class PromiseRevision(models.Model):
+    """Every change of a line's promised ship date, and what caused it."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="promise_revisions")
+    old_date = models.DateField(_("old date"), null=True, blank=True)
+    new_date = models.DateField(_("new date"), null=True, blank=True)
+    old_is_estimate = models.BooleanField(default=False)
+    new_is_estimate = models.BooleanField(default=False)
+    cause = models.CharField(_("cause"), max_length=120)
+    covered_by = models.CharField(_("covered by"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["line", "-created_at"], name="promise_revision_line")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}: {self.old_date} → {self.new_date} ({self.cause})"
+
+    @property
+    def days_moved(self) -> int | None:
+        if self.old_date is None or self.new_date is None:
+            return None
+        return (self.new_date - self.old_date).days
 
 
 class Shipment(models.Model):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,11 +43,19 @@ from orders.models import (
     Channel,
     Customer,
     OrderLine,
+    PromiseRevision,
     SalesOrder,
     Shipment,
     ShipmentLine,
 )
-from suppliers.models import PurchaseOrder
+from orders.promising import QueueEntry, Supply, promise_queue
+from suppliers import services as supplier_services
+from suppliers.models import (
+    OPEN_PO_STATUSES,
+    ExpectedDateRevision,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 from suppliers.services import purchase_order_lines_record_receipt
 
 
@@ -278,6 +288,8 @@ def order_place(
                 moves=[Move(StockMoveKind.ALLOCATION, take, f"{order.number}/{line.pk}")],
                 by=by,
             )
+    queued = [(line.product_id, warehouse.pk) for line in created if line.backordered]
+    promises_recompute(keys=queued, cause=f"{order.number} placed")
     return order
 
 
@@ -344,6 +356,10 @@ def purchase_order_receive(
             units_by_product.pop(line.product_id)
             if level.available:
                 left[line.product.sku] = level.available
+    promises_recompute(
+        keys=[(line.product_id, warehouse_id) for line, _quantity in received],
+        cause=f"{order.number} received",
+    )
     return ReceiptResult(
         purchase_order=order,
         received={line.pk: quantity for line, quantity in received},
@@ -495,6 +511,10 @@ def order_line_cancel(
     cancellation, _released = _cancel_units(
         line=locked, quantity=quantity, level=level, reason=reason, by=by
     )
+    promises_recompute(
+        keys=[(locked.product_id, locked.warehouse_id)],
+        cause=f"{locked.order.number} cancelled in part",
+    )
     return cancellation
 
 
@@ -527,6 +547,9 @@ def order_cancel(*, order: SalesOrder, reason: str, by: User | None) -> list[Can
         queue_allocate(
             level=levels[(product_id, order.warehouse_id)], reference=order.number, by=by
         )
+    promises_recompute(
+        keys=[(pid, order.warehouse_id) for pid in product_ids], cause=f"{order.number} cancelled"
+    )
     return cancellations
 
 
@@ -546,6 +569,10 @@ def order_line_set_priority(*, line: OrderLine, priority: int, by: User | None) 
     locked.priority = priority
     locked._history_user = _author(by)  # type: ignore[attr-defined]
     locked.save(update_fields=["priority"])
+    promises_recompute(
+        keys=[(locked.product_id, locked.warehouse_id)], cause="queue priority changed"
+    )
+    locked.refresh_from_db()
     return locked
 
 
@@ -557,6 +584,284 @@ def stock_adjust(
     """Correct a stock count. Units found go to the queue straight away."""
     level = stock_levels_lock(keys=[(product.pk, warehouse.pk)])[(product.pk, warehouse.pk)]
     stock_level_adjust(level=level, change=change, reason=reason, by=by)
+    allocations = []
     if change > 0:
-        return queue_allocate(level=level, reference=_("adjustment"), by=by)
-    return []
+        allocations = queue_allocate(level=level, reference=_("adjustment"), by=by)
+    promises_recompute(keys=[(product.pk, warehouse.pk)], cause="stock adjusted")
+    return allocations
+
+
+# --- promises --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromiseChange:
+    """A line whose promised ship date changed in one recompute."""
+
+    line_id: int
+    order_id: int
+    old_date: dt.date | None
+    new_date: dt.date
+    old_is_estimate: bool
+    new_is_estimate: bool
+    covered_by: str | None
+
+    @property
+    def is_first(self) -> bool:
+        return self.old_date is None
+
+    @property
+    def days_moved(self) -> int:
+        """Positive when the promise moved later (a slip), negative when earlier."""
+        return 0 if self.old_date is None else (self.new_date - self.old_date).days
+
+
+_recorders: ContextVar[tuple[list[PromiseChange], ...]] = ContextVar(
+    "promise_recorders", default=()
+)
+
+
+@contextmanager
+def promise_changes_recorded() -> Iterator[list[PromiseChange]]:
+    """Collect every promise change the use cases inside the block make.
+
+    The layer above (notifications) wraps a use case in this, inside its own
+    transaction, to tell each customer whose date moved — without every use
+    case having to return its changes.
+    """
+    changes: list[PromiseChange] = []
+    token = _recorders.set((*_recorders.get(), changes))
+    try:
+        yield changes
+    finally:
+        _recorders.reset(token)
+
+
+def _estimate_lead_days(*, product_id: int) -> int:
+    """The lead time of the supplier this product was last bought from, or the
+    product's own default."""
+    supplier_lead = (
+        PurchaseOrderLine.objects.filter(product_id=product_id)
+        .order_by("-pk")
+        .values_list("purchase_order__supplier__lead_time_days", flat=True)
+        .first()
+    )
+    if supplier_lead is not None:
+        return supplier_lead
+    return Product.objects.values_list("default_lead_time_days", flat=True).get(pk=product_id)
+
+
+def promises_recompute(
+    *, keys: Iterable[tuple[int, int]], cause: str, today: dt.date | None = None
+) -> list[PromiseChange]:
+    """Recompute the promised dates of the queue of each (product, warehouse).
+
+    Runs inside the calling use case, whose stock levels are already locked
+    (or locks them itself through `promises_refresh`). Feeds the pure engine
+    (`orders.promising.promise_queue`) with the units available now, the open
+    purchase order lines and the queue in queue order; writes only the lines
+    whose promise changed, with a PromiseRevision each; counts a slip when a
+    promise moves later. Returns the changes, for the caller to tell customers.
+    """
+    today = today or timezone.localdate()
+    changes: list[PromiseChange] = []
+    for product_id, warehouse_id in sorted(set(keys)):
+        changes += _promises_recompute_one(
+            product_id=product_id, warehouse_id=warehouse_id, cause=cause, today=today
+        )
+    for recorder in _recorders.get():
+        recorder.extend(changes)
+    return changes
+
+
+def _promises_recompute_one(
+    *, product_id: int, warehouse_id: int, cause: str, today: dt.date
+) -> list[PromiseChange]:
+    backordered = F("ordered") - F("allocated") - F("shipped") - F("cancelled")
+    queue = list(
+        OrderLine.objects.backordered()
+        .filter(product_id=product_id, warehouse_id=warehouse_id)
+        .in_queue_order()
+        .annotate(waiting=backordered)
+        .values_list(
+            "pk",
+            "order_id",
+            "waiting",
+            "promised_date",
+            "promise_is_estimate",
+            "first_promised_date",
+            "times_slipped",
+        )
+    )
+    if not queue:
+        return []
+    level = StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).first()
+    supply = [
+        Supply(date=expected, quantity=outstanding, reference=number)
+        for expected, outstanding, number in PurchaseOrderLine.objects.filter(
+            product_id=product_id,
+            purchase_order__warehouse_id=warehouse_id,
+            purchase_order__status__in=OPEN_PO_STATUSES,
+            received__lt=F("ordered"),
+        ).values_list("expected_date", F("ordered") - F("received"), "purchase_order__number")
+    ]
+    handling_days = Warehouse.objects.values_list("handling_days", flat=True).get(pk=warehouse_id)
+    result = promise_queue(
+        available_now=max(level.available, 0) if level else 0,
+        supply=supply,
+        queue=[QueueEntry(line_id=row[0], quantity=row[2]) for row in queue],
+        today=today,
+        handling_days=handling_days,
+        estimate_lead_days=_estimate_lead_days(product_id=product_id),
+    )
+    changes: list[PromiseChange] = []
+    updates: list[tuple[int, dt.date, bool, dt.date, int]] = []
+    for pk, order_id, _waiting, old_date, old_estimate, first_date, slipped in queue:
+        promise = result.promises.get(pk)
+        if promise is None:
+            continue
+        new_date, new_estimate = promise.promised_date, promise.is_estimate
+        if new_date == old_date and new_estimate == old_estimate:
+            continue
+        if old_date is not None and new_date > old_date:
+            slipped += 1
+        updates.append((pk, new_date, new_estimate, first_date or new_date, slipped))
+        changes.append(
+            PromiseChange(
+                line_id=pk,
+                order_id=order_id,
+                old_date=old_date,
+                new_date=new_date,
+                old_is_estimate=old_estimate,
+                new_is_estimate=new_estimate,
+                covered_by=promise.covered_by,
+            )
+        )
+    if not updates:
+        return []
+    _lines_set_promises(updates)
+    PromiseRevision.objects.bulk_create(
+        (
+            PromiseRevision(
+                line_id=change.line_id,
+                old_date=change.old_date,
+                new_date=change.new_date,
+                old_is_estimate=change.old_is_estimate,
+                new_is_estimate=change.new_is_estimate,
+                cause=cause[:120],
+                covered_by=change.covered_by or "",
+            )
+            for change in changes
+        ),
+        batch_size=2000,
+    )
+    return changes
+
+
+def _lines_set_promises(updates: Sequence[tuple[int, dt.date, bool, dt.date, int]]) -> None:
+    """Write new promises to many lines: one UPDATE … FROM unnest on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        ids, dates, estimates, firsts, slips = (
+            list(column) for column in zip(*updates, strict=True)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {OrderLine._meta.db_table} AS line "  # noqa: S608 - table name from the model
+                "SET promised_date = p.promised_date, promise_is_estimate = p.is_estimate, "
+                "first_promised_date = p.first_date, times_slipped = p.slipped "
+                "FROM unnest(%s::bigint[], %s::date[], %s::boolean[], %s::date[], %s::integer[]) "
+                "AS p(id, promised_date, is_estimate, first_date, slipped) "
+                "WHERE line.id = p.id",
+                [ids, dates, estimates, firsts, slips],
+            )
+        return
+    lines = OrderLine.objects.in_bulk([row[0] for row in updates])
+    for pk, promised, estimate, first, slipped in updates:
+        line = lines[pk]
+        line.promised_date, line.promise_is_estimate = promised, estimate
+        line.first_promised_date, line.times_slipped = first, slipped
+    OrderLine.objects.bulk_update(
+        lines.values(),
+        ["promised_date", "promise_is_estimate", "first_promised_date", "times_slipped"],
+        batch_size=500,
+    )
+
+
+@retry_on_conflict()
+@transaction.atomic
+def promises_refresh(
+    *, keys: Iterable[tuple[int, int]] | None = None, cause: str, today: dt.date | None = None
+) -> list[PromiseChange]:
+    """Lock the stock levels and recompute promises for `keys` (every product
+    and warehouse with a queue when None): the daily sweep, the demo loader,
+    `manage.py recompute_promises`."""
+    if keys is None:
+        keys = set(
+            OrderLine.objects.backordered().values_list("product_id", "warehouse_id").distinct()
+        )
+    keys = sorted(set(keys))
+    stock_levels_lock(keys=keys)
+    return promises_recompute(keys=keys, cause=cause, today=today)
+
+
+# --- purchase orders, as they change supply -----------------------------------
+
+
+def _po_keys(purchase_order: PurchaseOrder) -> list[tuple[int, int]]:
+    return [
+        (product_id, purchase_order.warehouse_id)
+        for product_id in purchase_order.lines.values_list("product_id", flat=True).distinct()
+    ]
+
+
+@retry_on_conflict()
+@transaction.atomic
+def purchase_order_confirm(
+    *, purchase_order: PurchaseOrder, by: User | None
+) -> tuple[PurchaseOrder, list[PromiseChange]]:
+    """Confirm a draft; its lines become inbound supply, so promises move earlier."""
+    keys = _po_keys(purchase_order)
+    stock_levels_lock(keys=keys)
+    order = supplier_services.purchase_order_confirm(purchase_order=purchase_order, by=by)
+    return order, promises_recompute(keys=keys, cause=f"{order.number} confirmed")
+
+
+@retry_on_conflict()
+@transaction.atomic
+def purchase_order_cancel(
+    *, purchase_order: PurchaseOrder, by: User | None
+) -> tuple[PurchaseOrder, list[PromiseChange]]:
+    """Cancel a purchase order; the lines it covered fall back to other supply or estimates."""
+    keys = _po_keys(purchase_order)
+    stock_levels_lock(keys=keys)
+    order = supplier_services.purchase_order_cancel(purchase_order=purchase_order, by=by)
+    return order, promises_recompute(keys=keys, cause=f"{order.number} cancelled")
+
+
+@retry_on_conflict()
+@transaction.atomic
+def purchase_order_move_expected_date(
+    *,
+    purchase_order: PurchaseOrder,
+    new_date: dt.date,
+    reason: str,
+    by: User | None,
+    line_ids: Sequence[int] | None = None,
+    cause: str = ExpectedDateRevision.Cause.MANUAL,
+) -> tuple[list[ExpectedDateRevision], list[PromiseChange]]:
+    """Move a purchase order's expected date and recompute the promises it feeds."""
+    keys = _po_keys(purchase_order)
+    stock_levels_lock(keys=keys)
+    revisions = supplier_services.purchase_order_move_expected_date(
+        purchase_order=purchase_order,
+        new_date=new_date,
+        reason=reason,
+        by=by,
+        line_ids=line_ids,
+        cause=cause,
+    )
+    if not revisions:
+        return revisions, []
+    return revisions, promises_recompute(
+        keys=keys, cause=f"{purchase_order.number} expected date moved"
+    )

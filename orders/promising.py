@@ -1,0 +1,183 @@
+"""The promise engine: when will each backordered line ship?
+
+A pure function of plain values — no models, no database, no clock — so that
+allocation, the queue page, "what if this expected date moves" previews and the
+storefront API all get the same answer for the same inputs, and so that it can
+be tested exhaustively (see tests/orders/test_promising.py).
+
+The algorithm
+-------------
+Think of supply and demand as two cumulative curves over the same units.
+
+* Supply, in the order the units will be handed out: first the units available
+  now (dated today, reference ``"stock"``), then the inbound purchase order
+  lines sorted by expected date, ties broken by reference so the answer never
+  depends on the order the caller happened to fetch rows in.
+* Demand: the backordered units of each line, in queue order (the caller sorts
+  the queue; the engine never reorders it, because queue order is the one rule
+  allocation, the queue page and the engine must share).
+
+A line is *completed* by the supply unit at which cumulative supply first
+reaches cumulative demand up to and including that line. Its promised date is
+that unit's date plus the warehouse's handling days. An overdue expected date
+(before today) counts as today: goods that are late may still arrive, but a
+promise in the past is no promise.
+
+A line that supply does not fully cover gets an *estimate* instead:
+``today + estimate_lead_days + handling_days`` — the time a purchase order
+raised today would take — flagged ``is_estimate``. Its uncovered units, and all
+units of every line after it, are the *shortfall* purchasing has to buy.
+
+One refinement keeps promises in queue order: an estimate is never earlier than
+the latest inbound supply date (plus handling). If the last open purchase order
+arrives after the supplier's typical lead time, a new purchase order might land
+sooner — but receiving allocates in queue order, so those units would go to the
+lines ahead first; a line further back cannot ship before them.
+
+Why it is fast
+--------------
+Both curves are walked once, side by side, with two cursors: every step either
+completes a line or exhausts a supply row, so the walk is
+O(len(queue) + len(supply)) after sorting the supply, O(len(supply) log
+len(supply)). Each supply row's promised date is computed once, not per line.
+Once supply runs out, every remaining line gets the same estimate.
+
+Promised dates never decrease along the queue: the completing supply row only
+moves forward in date order, clamping to today preserves that order, and
+estimates are never earlier than the last supply date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+STOCK_REFERENCE = "stock"
+"""The ``covered_by`` of a line completed by the units available now."""
+
+
+@dataclass(frozen=True, slots=True)
+class Supply:
+    """Inbound units: the outstanding quantity of an open purchase order line."""
+
+    date: dt.date
+    quantity: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    """The backordered units of one order line, at its place in the queue."""
+
+    line_id: int
+    quantity: int
+
+
+# Not frozen: a frozen dataclass sets every field through object.__setattr__,
+# which makes building 20,000 promises about three times slower. Treat it as
+# a value anyway.
+@dataclass(slots=True)
+class Promise:
+    """When one backordered line will ship, and what it waits for."""
+
+    line_id: int
+    promised_date: dt.date
+    is_estimate: bool
+    covered_by: str | None
+    """The supply that completes the line: a purchase order reference,
+    ``"stock"`` for the units available now, ``None`` for an estimate."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseResult:
+    promises: dict[int, Promise]
+    """One promise per line with backordered units, keyed by line id."""
+    shortfall: int
+    """Backordered units that neither stock now nor inbound supply covers."""
+
+
+def promise_queue(
+    *,
+    available_now: int,
+    supply: Sequence[Supply],
+    queue: Sequence[QueueEntry],
+    today: dt.date,
+    handling_days: int,
+    estimate_lead_days: int,
+) -> PromiseResult:
+    """Promise a ship date to every backordered line of one product in one warehouse.
+
+    `available_now` is on hand minus allocated; `supply` the open purchase order
+    lines' outstanding quantities and expected dates, in any order; `queue` the
+    backordered lines already in queue order. Lines with nothing backordered
+    get no promise and zero-quantity supply is ignored. Negative quantities or
+    day counts, and a line id with backordered units queued twice, raise
+    ValueError.
+    """
+    if available_now < 0:
+        raise ValueError(f"available_now must not be negative, got {available_now}")
+    if handling_days < 0:
+        raise ValueError(f"handling_days must not be negative, got {handling_days}")
+    if estimate_lead_days < 0:
+        raise ValueError(f"estimate_lead_days must not be negative, got {estimate_lead_days}")
+    for row in supply:
+        if row.quantity < 0:
+            raise ValueError(
+                f"supply {row.reference!r} quantity must not be negative, got {row.quantity}"
+            )
+
+    handling = dt.timedelta(days=handling_days)
+    # Each source: (units, promised date for a line it completes, reference).
+    sources: list[tuple[int, dt.date, str]] = []
+    if available_now:
+        sources.append((available_now, today + handling, STOCK_REFERENCE))
+    latest_supply_date = today
+    for row in sorted(supply, key=lambda row: (row.date, row.reference)):
+        if row.quantity:
+            supply_date = max(row.date, today)
+            latest_supply_date = max(latest_supply_date, supply_date)
+            sources.append((row.quantity, supply_date + handling, row.reference))
+
+    estimated_date = (
+        max(today + dt.timedelta(days=estimate_lead_days), latest_supply_date) + handling
+    )
+
+    promises: dict[int, Promise] = {}
+    shortfall = 0
+    source_count = len(sources)
+    source_index = 0
+    if sources:
+        remaining, source_date, source_reference = sources[0]
+    else:
+        remaining, source_date, source_reference = 0, today, STOCK_REFERENCE
+    supply_left = bool(sources)
+
+    for entry in queue:
+        line_id = entry.line_id
+        needed = entry.quantity
+        if needed < 0:
+            raise ValueError(f"queue line {line_id} quantity must not be negative, got {needed}")
+        if needed == 0:
+            continue
+        if line_id in promises:
+            raise ValueError(f"queue line {line_id} appears more than once")
+
+        if supply_left:
+            # Take whole sources until the current one has enough for the rest.
+            while needed > remaining:
+                needed -= remaining
+                source_index += 1
+                if source_index == source_count:
+                    supply_left = False
+                    break
+                remaining, source_date, source_reference = sources[source_index]
+            if supply_left:
+                remaining -= needed
+                promises[line_id] = Promise(line_id, source_date, False, source_reference)
+                continue
+
+        shortfall += needed
+        promises[line_id] = Promise(line_id, estimated_date, True, None)
+
+    return PromiseResult(promises=promises, shortfall=shortfall)

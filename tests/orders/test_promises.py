@@ -1,0 +1,137 @@
+"""Promised ship dates kept by the order use cases, with their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from orders.models import OrderLine, PromiseRevision, Tier
+from orders.services import (
+    promise_changes_recorded,
+    promises_refresh,
+    purchase_order_cancel,
+    purchase_order_confirm,
+    purchase_order_move_expected_date,
+)
+from suppliers.services import PurchaseLineRequest, purchase_order_create
+
+pytestmark = pytest.mark.django_db
+
+
+def days(n: int) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=n)
+
+
+def draft_po(shop, product, quantity: int, in_days: int):  # type: ignore[no-untyped-def]
+    return purchase_order_create(
+        supplier=shop.supplier,
+        warehouse=shop.warehouse,
+        lines=[PurchaseLineRequest(product, quantity)],
+        expected_date=days(in_days),
+        by=shop.clerk,
+    )
+
+
+def test_a_line_no_purchase_order_covers_gets_an_estimate(shop) -> None:
+    product = shop.product(default_lead_time_days=20)
+    line = shop.order(product, 2).lines.get()
+    # today + product lead time (no supplier yet) + 1 handling day
+    assert (line.promised_date, line.promise_is_estimate) == (days(21), True)
+    assert line.first_promised_date == days(21)
+    revision = PromiseRevision.objects.get(line=line)
+    assert (revision.old_date, revision.new_date) == (None, days(21))
+    assert revision.cause.endswith("placed")
+
+
+def test_confirming_a_purchase_order_gives_a_firm_earlier_date(shop) -> None:
+    product = shop.product()
+    line = shop.order(product, 2).lines.get()
+    po = draft_po(shop, product, 5, in_days=6)
+    with promise_changes_recorded() as changes:
+        purchase_order_confirm(purchase_order=po, by=shop.clerk)
+    line.refresh_from_db()
+    assert (line.promised_date, line.promise_is_estimate) == (days(7), False)
+    assert line.times_slipped == 0
+    assert [(c.line_id, c.new_date, c.covered_by) for c in changes] == [
+        (line.pk, days(7), po.number)
+    ]
+    assert changes[0].days_moved < 0
+
+
+def test_moving_the_expected_date_later_is_a_slip_with_history(shop) -> None:
+    product = shop.product()
+    po = shop.purchase(product, 5, days=6)
+    line = shop.order(product, 2).lines.get()
+    assert line.promised_date == days(7)
+    revisions, changes = purchase_order_move_expected_date(
+        purchase_order=po, new_date=days(8), reason="port delay", by=shop.clerk
+    )
+    line.refresh_from_db()
+    assert line.promised_date == days(9)
+    assert (line.times_slipped, line.days_slipped, line.first_promised_date) == (1, 2, days(7))
+    assert [c.days_moved for c in changes] == [2]
+    latest = PromiseRevision.objects.filter(line=line).first()
+    assert latest is not None and latest.cause == f"{po.number} expected date moved"
+    assert len(revisions) == 1
+
+
+def test_queue_order_decides_which_line_the_purchase_order_covers(shop) -> None:
+    product = shop.product(default_lead_time_days=30)
+    shop.purchase(product, 2, days=5)
+    first = shop.order(product, 2).lines.get()
+    second = shop.order(product, 2).lines.get()
+    assert (first.promised_date, first.promise_is_estimate) == (days(6), False)
+    assert second.promise_is_estimate
+    # a VIP order arrives and takes the purchase order's units: the first line slips
+    vip = shop.order(product, 2, customer=shop.customer(Tier.VIP)).lines.get()
+    first.refresh_from_db()
+    assert (vip.promised_date, vip.promise_is_estimate) == (days(6), False)
+    assert first.promise_is_estimate and first.times_slipped == 1
+
+
+def test_cancelling_a_purchase_order_falls_back_to_an_estimate(shop) -> None:
+    product = shop.product()
+    po = shop.purchase(product, 5, days=3)
+    line = shop.order(product, 1).lines.get()
+    assert not line.promise_is_estimate
+    purchase_order_cancel(purchase_order=po, by=shop.clerk)
+    line.refresh_from_db()
+    # the supplier's lead time (14) now that the product was bought from them
+    assert (line.promised_date, line.promise_is_estimate) == (days(15), True)
+
+
+def test_receiving_makes_lines_ready_and_moves_the_rest_up(shop) -> None:
+    product = shop.product()
+    po_soon = shop.purchase(product, 1, days=2)
+    shop.purchase(product, 1, days=9)
+    first = shop.order(product, 1).lines.get()
+    second = shop.order(product, 1).lines.get()
+    assert (first.promised_date, second.promised_date) == (days(3), days(10))
+    from orders.services import purchase_order_receive
+
+    purchase_order_receive(
+        purchase_order=po_soon, quantities={po_soon.lines.get().pk: 1}, by=shop.clerk
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.allocated == 1
+    assert second.promised_date == days(10)  # still the later purchase order
+
+
+def test_overdue_supply_is_promised_from_today_not_the_past(shop) -> None:
+    product = shop.product()
+    shop.purchase(product, 3, days=-4)
+    line = shop.order(product, 1).lines.get()
+    assert line.promised_date == days(1)
+
+
+def test_refresh_all_recomputes_only_what_changed(shop) -> None:
+    product = shop.product()
+    shop.order(product, 1)
+    shop.order(shop.product(), 1)
+    assert promises_refresh(cause="nightly") == []
+    OrderLine.objects.update(promised_date=None)
+    changes = promises_refresh(cause="nightly")
+    assert len(changes) == 2 and all(c.is_first for c in changes)
