@@ -865,3 +865,70 @@ def purchase_order_move_expected_date(
     return revisions, promises_recompute(
         keys=keys, cause=f"{purchase_order.number} expected date moved"
     )
+
+
+# --- the overdue sweep -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverdueSweepResult:
+    purchase_orders_moved: list[str]
+    lines_moved: int
+    promise_changes: list[PromiseChange]
+
+
+def purchase_orders_sweep_overdue(
+    *, today: dt.date | None = None, extra_days: int | None = None, by: User | None = None
+) -> OverdueSweepResult:
+    """Daily: what should have arrived and did not gets a new, honest date.
+
+    Open purchase order lines whose expected date has passed move to today +
+    the supplier's lead time (or `extra_days`), as an overdue revision; the
+    promises they feed move with them and count as slips. Backordered lines
+    whose promised date has passed for any other reason are recomputed too.
+    Each purchase order moves in its own transaction, so one conflict does not
+    undo the others.
+    """
+    today = today or timezone.localdate()
+    overdue = (
+        PurchaseOrderLine.objects.filter(
+            purchase_order__status__in=OPEN_PO_STATUSES,
+            received__lt=F("ordered"),
+            expected_date__lt=today,
+        )
+        .values_list("purchase_order_id", "pk")
+        .order_by("purchase_order_id", "pk")
+    )
+    by_po: dict[int, list[int]] = defaultdict(list)
+    for po_id, line_id in overdue:
+        by_po[po_id].append(line_id)
+    moved: list[str] = []
+    lines_moved = 0
+    changes: list[PromiseChange] = []
+    for po in PurchaseOrder.objects.filter(pk__in=by_po).select_related("supplier").order_by("pk"):
+        days = extra_days if extra_days is not None else po.supplier.lead_time_days
+        revisions, po_changes = purchase_order_move_expected_date(
+            purchase_order=po,
+            new_date=today + dt.timedelta(days=max(days, 1)),
+            reason=_(
+                "Not received by the expected date; new estimate from the supplier's lead time."
+            ),
+            by=by,
+            line_ids=by_po[po.pk],
+            cause=ExpectedDateRevision.Cause.OVERDUE,
+        )
+        if revisions:
+            moved.append(po.number)
+            lines_moved += len(revisions)
+            changes += po_changes
+    stale = set(
+        OrderLine.objects.backordered()
+        .filter(promised_date__lt=today)
+        .values_list("product_id", "warehouse_id")
+        .distinct()
+    )
+    if stale:
+        changes += promises_refresh(keys=stale, cause="promised date passed", today=today)
+    return OverdueSweepResult(
+        purchase_orders_moved=moved, lines_moved=lines_moved, promise_changes=changes
+    )

@@ -135,3 +135,37 @@ def test_refresh_all_recomputes_only_what_changed(shop) -> None:
     OrderLine.objects.update(promised_date=None)
     changes = promises_refresh(cause="nightly")
     assert len(changes) == 2 and all(c.is_first for c in changes)
+
+
+def test_overdue_sweep_moves_late_purchase_orders_and_counts_slips(shop) -> None:
+    from orders.services import purchase_orders_sweep_overdue
+    from suppliers.models import ExpectedDateRevision
+
+    product = shop.product()
+    po = shop.purchase(product, 3, days=2)
+    line = shop.order(product, 1).lines.get()
+    assert line.promised_date == days(3)
+    # when the sweep runs five days later and nothing arrived
+    later = days(5)
+    result = purchase_orders_sweep_overdue(today=later)
+    # then the purchase order moves to that day + the supplier's lead time (14)
+    assert result.purchase_orders_moved == [po.number]
+    revision = ExpectedDateRevision.objects.get()
+    assert (revision.cause, revision.new_date) == ("overdue", later + dt.timedelta(days=14))
+    line.refresh_from_db()
+    assert line.promised_date == later + dt.timedelta(days=15)
+    assert line.times_slipped == 1
+    # a second run the same day changes nothing
+    assert purchase_orders_sweep_overdue(today=later).lines_moved == 0
+
+
+def test_overdue_sweep_refreshes_promises_that_passed(shop) -> None:
+    from orders.services import purchase_orders_sweep_overdue
+
+    product = shop.product()
+    line = shop.order(product, 1).lines.get()
+    OrderLine.objects.filter(pk=line.pk).update(promised_date=days(-2))
+    result = purchase_orders_sweep_overdue()
+    line.refresh_from_db()
+    assert line.promised_date > timezone.localdate()
+    assert [c.line_id for c in result.promise_changes] == [line.pk]
