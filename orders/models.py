@@ -320,3 +320,23 @@ class Cancellation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_line} − {self.quantity}"
+
+
+class CustomerChoice(models.Model):
+    """What a customer chose through a signed link in an email. One row per
+    link: a link that was used once cannot be used again."""
+
+    class Choice(models.TextChoices):
+        KEEP_WAITING = "keep_waiting", _("Keep waiting")
+        CANCEL = "cancel", _("Cancel the backordered items")
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="customer_choices")
+    choice = models.CharField(_("choice"), max_length=16, choices=Choice)
+    link_id = models.CharField(_("link"), max_length=64, unique=True)
+    chosen_at = models.DateTimeField(_("chosen at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-chosen_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.get_choice_display()}"
