@@ -1,0 +1,170 @@
+"""Admin for products, warehouses, stock levels and the stock ledger.
+
+Stock quantities are never edited here: every change of stock goes through the
+inventory services, which write the ledger row in the same transaction. The
+admin shows stock levels and moves, and lets staff fix product and warehouse
+data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from inventory.models import BackorderPolicy, Product, StockLevel, StockMove, Warehouse
+
+STOCK_CHANGES_ELSEWHERE = _(
+    "Stock quantities are read-only here. Stock changes go through the stock services "
+    "(receiving, shipping, stock adjustment with a reason), which record every change "
+    "in the stock ledger."
+)
+
+
+class ReadOnlyAdminMixin:
+    """View-only: no add, change or delete, for any user, superusers included."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = [
+            "sku",
+            "name",
+            "price",
+            "active",
+            "backorder_policy",
+            "backorder_cap",
+            "default_lead_time_days",
+            "alternatives",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        policy = cleaned.get("backorder_policy")
+        if policy == BackorderPolicy.CAP and cleaned.get("backorder_cap") is None:
+            self.add_error(
+                "backorder_cap",
+                _("The 'cap' policy needs a cap: enter how many units may wait on backorder."),
+            )
+        alternatives = cleaned.get("alternatives")
+        if self.instance.pk and alternatives and self.instance in alternatives:
+            self.add_error("alternatives", _("A product cannot be its own alternative."))
+        return cleaned
+
+
+@admin.register(Product)
+class ProductAdmin(SimpleHistoryAdmin):
+    form = ProductAdminForm
+    list_display = [
+        "sku",
+        "name",
+        "price",
+        "active",
+        "backorder_policy",
+        "backorder_cap",
+        "default_lead_time_days",
+    ]
+    list_display_links = ["sku", "name"]
+    list_filter = ["active", "backorder_policy"]
+    search_fields = ["sku", "name"]
+    autocomplete_fields = ["alternatives"]
+    readonly_fields = ["created_at"]
+    fieldsets = [
+        (None, {"fields": ["sku", "name", "price", "active"]}),
+        (
+            _("Backorders"),
+            {"fields": ["backorder_policy", "backorder_cap", "default_lead_time_days"]},
+        ),
+        (_("Alternatives"), {"fields": ["alternatives"]}),
+        (_("Record"), {"fields": ["created_at"]}),
+    ]
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "handling_days"]
+    list_display_links = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["product", "warehouse", "on_hand", "allocated", "available", "updated_at"]
+    list_filter = ["warehouse"]
+    list_select_related = ["product", "warehouse"]
+    search_fields = ["product__sku", "product__name", "warehouse__code"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": ["product", "warehouse", "on_hand", "allocated", "available"],
+                "description": STOCK_CHANGES_ELSEWHERE,
+            },
+        ),
+        (_("Record"), {"fields": ["updated_at"]}),
+    ]
+    readonly_fields = ["product", "warehouse", "on_hand", "allocated", "available", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StockLevel]:
+        return super().get_queryset(request).annotate(available_units=F("on_hand") - F("allocated"))
+
+    @admin.display(description=_("available"), ordering="available_units")
+    def available(self, obj: StockLevel) -> int:
+        return obj.available
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        extra_context = {**(extra_context or {}), "subtitle": STOCK_CHANGES_ELSEWHERE}
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The append-only ledger: nothing here may be added, changed or deleted."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "product",
+        "warehouse",
+        "quantity",
+        "on_hand_change",
+        "allocated_change",
+        "reference",
+        "created_by",
+    ]
+    list_filter = ["kind", "warehouse"]
+    list_select_related = ["product", "warehouse", "created_by"]
+    search_fields = ["product__sku", "reference", "note"]
+    date_hierarchy = "created_at"
+    # The ledger grows without bound; skip the unfiltered COUNT(*).
+    show_full_result_count = False
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "product",
+        "warehouse",
+        "quantity",
+        "on_hand_change",
+        "allocated_change",
+        "reference",
+        "note",
+        "created_by",
+    )
