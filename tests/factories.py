@@ -14,7 +14,7 @@ from orders.models import Customer, Language, OrderLine, SalesOrder, Tier
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier
 
 
-class WarehouseFactory(factory.django.DjangoModelFactory):
+class WarehouseFactory(factory.django.DjangoModelFactory[Warehouse]):
     class Meta:
         model = Warehouse
         django_get_or_create = ("code",)
@@ -24,7 +24,7 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
     handling_days = 1
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -34,7 +34,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     backorder_policy = BackorderPolicy.ALLOW
 
 
-class SupplierFactory(factory.django.DjangoModelFactory):
+class SupplierFactory(factory.django.DjangoModelFactory[Supplier]):
     class Meta:
         model = Supplier
 
@@ -43,7 +43,7 @@ class SupplierFactory(factory.django.DjangoModelFactory):
     lead_time_days = 14
 
 
-class CustomerFactory(factory.django.DjangoModelFactory):
+class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
 
@@ -53,7 +53,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     tier = Tier.STANDARD
 
 
-class PurchaseOrderFactory(factory.django.DjangoModelFactory):
+class PurchaseOrderFactory(factory.django.DjangoModelFactory[PurchaseOrder]):
     class Meta:
         model = PurchaseOrder
 
@@ -64,7 +64,7 @@ class PurchaseOrderFactory(factory.django.DjangoModelFactory):
     expected_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=10))
 
 
-class PurchaseOrderLineFactory(factory.django.DjangoModelFactory):
+class PurchaseOrderLineFactory(factory.django.DjangoModelFactory[PurchaseOrderLine]):
     class Meta:
         model = PurchaseOrderLine
 
@@ -74,7 +74,7 @@ class PurchaseOrderLineFactory(factory.django.DjangoModelFactory):
     expected_date = factory.LazyAttribute(lambda o: o.purchase_order.expected_date)
 
 
-class SalesOrderFactory(factory.django.DjangoModelFactory):
+class SalesOrderFactory(factory.django.DjangoModelFactory[SalesOrder]):
     """A bare order row; it does not touch stock."""
 
     class Meta:
@@ -85,7 +85,7 @@ class SalesOrderFactory(factory.django.DjangoModelFactory):
     warehouse = factory.SubFactory(WarehouseFactory)
 
 
-class OrderLineFactory(factory.django.DjangoModelFactory):
+class OrderLineFactory(factory.django.DjangoModelFactory[OrderLine]):
     """A bare backordered line; it does not touch stock."""
 
     class Meta:

@@ -30,10 +30,10 @@ class Shop:
     clerk: User
 
     def product(self, **fields: object) -> Product:
-        return ProductFactory(**fields)
+        return ProductFactory.create(**fields)
 
     def customer(self, tier: int = Tier.STANDARD, **fields: object) -> Customer:
-        return CustomerFactory(tier=tier, **fields)
+        return CustomerFactory.create(tier=tier, **fields)
 
     def order(
         self,
@@ -75,8 +75,8 @@ class Shop:
 @pytest.fixture
 def shop(make_user: Callable[..., User]) -> Shop:
     return Shop(
-        warehouse=WarehouseFactory(code="MAIN"),
-        supplier=SupplierFactory(),
+        warehouse=WarehouseFactory.create(code="MAIN"),
+        supplier=SupplierFactory.create(),
         clerk=make_user(username="clerk"),
     )
 
@@ -112,7 +112,7 @@ def unchanged() -> Callable[[], object]:
     from contextlib import contextmanager
 
     @contextmanager
-    def check():  # type: ignore[no-untyped-def]
+    def check():
         before = db_snapshot()
         yield
         assert db_snapshot() == before

@@ -24,7 +24,7 @@ def days(n: int) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=n)
 
 
-def draft_po(shop, product, quantity: int, in_days: int):  # type: ignore[no-untyped-def]
+def draft_po(shop, product, quantity: int, in_days: int):
     return purchase_order_create(
         supplier=shop.supplier,
         warehouse=shop.warehouse,

@@ -26,7 +26,7 @@ from orders.services import (
 pytestmark = pytest.mark.django_db
 
 
-def line_of(order) -> OrderLine:  # type: ignore[no-untyped-def]
+def line_of(order) -> OrderLine:
     return order.lines.get()
 
 

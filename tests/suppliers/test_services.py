@@ -22,12 +22,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def draft(make_user):  # type: ignore[no-untyped-def]
+def draft(make_user):
     buyer = make_user(username="buyer")
     po = purchase_order_create(
-        supplier=SupplierFactory(),
-        warehouse=WarehouseFactory(),
-        lines=[PurchaseLineRequest(ProductFactory(), 10), PurchaseLineRequest(ProductFactory(), 5)],
+        supplier=SupplierFactory.create(),
+        warehouse=WarehouseFactory.create(),
+        lines=[
+            PurchaseLineRequest(ProductFactory.create(), 10),
+            PurchaseLineRequest(ProductFactory.create(), 5),
+        ],
         expected_date=timezone.localdate() + dt.timedelta(days=7),
         by=buyer,
     )
@@ -47,11 +50,11 @@ def test_create_makes_a_numbered_draft_with_lines(draft) -> None:
 def test_create_refuses_bad_quantities_and_saves_nothing(make_user, quantity) -> None:
     from suppliers.models import PurchaseOrder
 
-    product = ProductFactory(sku="BAD-Q")
+    product = ProductFactory.create(sku="BAD-Q")
     with pytest.raises(ValidationError, match="BAD-Q: enter a whole number"):
         purchase_order_create(
-            supplier=SupplierFactory(),
-            warehouse=WarehouseFactory(),
+            supplier=SupplierFactory.create(),
+            warehouse=WarehouseFactory.create(),
             lines=[PurchaseLineRequest(product, quantity)],
             expected_date=timezone.localdate(),
             by=None,
