@@ -19,7 +19,7 @@ EXPECTED_NAV = {
 
 @pytest.mark.parametrize("username", ["warehouse", "service", "purchasing", "admin"])
 def test_demo_user_logs_in_and_sees_their_navigation(live_server, page, screenshot, username):
-    call_command("load_demo")
+    call_command("load_demo", "--users-only")
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
     page.fill("#id_username", username)
