@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -133,6 +133,8 @@ def queue_allocate(*, level: StockLevel, reference: str, by: User | None) -> lis
     if not touched:
         return []
     _lines_add_allocated([(a.line_id, a.quantity) for a in allocations])
+    for recorder in _recorders.get():
+        recorder.allocations.extend(allocations)
     stock_moves_apply(
         level=level,
         moves=[
@@ -618,25 +620,38 @@ class PromiseChange:
         return 0 if self.old_date is None else (self.new_date - self.old_date).days
 
 
-_recorders: ContextVar[tuple[list[PromiseChange], ...]] = ContextVar(
-    "promise_recorders", default=()
-)
+@dataclass
+class RecordedChanges:
+    """What the use cases inside `changes_recorded()` did that customers feel."""
+
+    promises: list[PromiseChange] = field(default_factory=list)
+    allocations: list[Allocation] = field(default_factory=list)
+
+
+_recorders: ContextVar[tuple[RecordedChanges, ...]] = ContextVar("change_recorders", default=())
+
+
+@contextmanager
+def changes_recorded() -> Iterator[RecordedChanges]:
+    """Collect every promise change and allocation the use cases inside the block make.
+
+    The layer above (notifications) wraps a use case in this, inside its own
+    transaction, to tell each customer whose date moved or whose order became
+    ready — without every use case having to return what it did to others.
+    """
+    recorded = RecordedChanges()
+    token = _recorders.set((*_recorders.get(), recorded))
+    try:
+        yield recorded
+    finally:
+        _recorders.reset(token)
 
 
 @contextmanager
 def promise_changes_recorded() -> Iterator[list[PromiseChange]]:
-    """Collect every promise change the use cases inside the block make.
-
-    The layer above (notifications) wraps a use case in this, inside its own
-    transaction, to tell each customer whose date moved — without every use
-    case having to return its changes.
-    """
-    changes: list[PromiseChange] = []
-    token = _recorders.set((*_recorders.get(), changes))
-    try:
-        yield changes
-    finally:
-        _recorders.reset(token)
+    """The promise changes only (see `changes_recorded`)."""
+    with changes_recorded() as recorded:
+        yield recorded.promises
 
 
 def _estimate_lead_days(*, product_id: int) -> int:
@@ -672,7 +687,7 @@ def promises_recompute(
             product_id=product_id, warehouse_id=warehouse_id, cause=cause, today=today
         )
     for recorder in _recorders.get():
-        recorder.extend(changes)
+        recorder.promises.extend(changes)
     return changes
 
 

@@ -234,7 +234,31 @@ CELERY_TIMEZONE = TIME_ZONE
 # killed worker's messages are delivered the same hour.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # The outbox sweep: sends what a lost publish, a dead worker or a combine
+    # window left pending (notifications/tasks.py).
+    "send-pending-notifications": {
+        "task": "notifications.tasks.send_pending_notifications",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
+}
+# Customer emails (notifications/). Retries: exponential backoff from
+# NOTIFICATION_RETRY_BACKOFF seconds, capped at NOTIFICATION_RETRY_BACKOFF_MAX,
+# with full jitter, NOTIFICATION_SEND_MAX_RETRIES times after the first try.
+NOTIFICATION_SEND_MAX_RETRIES = int(env_str("NOTIFICATION_SEND_MAX_RETRIES") or 5)
+NOTIFICATION_RETRY_BACKOFF = int(env_str("NOTIFICATION_RETRY_BACKOFF") or 30)
+NOTIFICATION_RETRY_BACKOFF_MAX = int(env_str("NOTIFICATION_RETRY_BACKOFF_MAX") or 600)
+# The sweep publishes a pending row again only when no task was published for it
+# (or it was claimed) for this long; longer than the backoff, so it never races a
+# retry that is still scheduled.
+NOTIFICATION_REPUBLISH_AFTER_SECONDS = int(
+    env_str("NOTIFICATION_REPUBLISH_AFTER_SECONDS") or NOTIFICATION_RETRY_BACKOFF_MAX + 60
+)
+# A row left in "sending" this long belongs to a worker that died mid-send; the
+# sweep re-claims it. Far above EMAIL_TIMEOUT × the SMTP round trips of one send.
+NOTIFICATION_SENDING_STALE_SECONDS = int(env_str("NOTIFICATION_SENDING_STALE_SECONDS") or 600)
+NOTIFICATION_CURRENCY = env_str("NOTIFICATION_CURRENCY", "EUR")
 
 # Demo users and demo data are for the embedded and development modes only.
 DEMO_DATA_ALLOWED = True

@@ -1,0 +1,114 @@
+"""Admin for the outbox, the compensation policy and discount codes.
+
+The outbox is read-only: a message is what the customer received. The one
+action is to send failed messages again, through the same service and task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from notifications.models import CompensationPolicy, DiscountCode, Notification
+from notifications.services import notification_resend
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "to_email",
+        "order",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind", "language"]
+    search_fields = ["to_email", "order__number", "dedup_key", "customer__name"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+    fields = readonly_fields = (
+        "kind",
+        "customer",
+        "order",
+        "language",
+        "to_email",
+        "subject",
+        "body_text",
+        "body_html",
+        "status",
+        "attempts",
+        "last_error",
+        "dedup_key",
+        "created_at",
+        "not_before",
+        "dispatched_at",
+        "sent_at",
+        "context",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send failed messages again"), permissions=["change"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        by = request.user if request.user.is_authenticated else None
+        count = notification_resend(
+            notification_ids=queryset.values_list("pk", flat=True),
+            by=by,
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d failed message is being sent again.",
+                "%(count)d failed messages are being sent again.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+
+@admin.register(CompensationPolicy)
+class CompensationPolicyAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "__str__",
+        "apology_after_days",
+        "discount_after_days",
+        "discount_after_slips",
+        "discount_percent",
+        "combine_window_minutes",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not CompensationPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(admin.ModelAdmin):
+    list_display = ["code", "customer", "order", "percent", "expires_on", "issued_by", "created_at"]
+    list_filter = ["expires_on", "percent"]
+    search_fields = ["code", "customer__email", "customer__name", "order__number", "reason"]
+    list_select_related = ["customer", "order", "issued_by"]
+    raw_id_fields = ["customer", "order"]
+    readonly_fields = ["code", "issued_by", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Codes are issued by customer service through the service (a random
+        # code, the author recorded); the admin fixes reason or expiry only.
+        return False

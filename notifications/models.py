@@ -1,0 +1,227 @@
+"""The outbox of customer messages, the compensation policy and discount codes.
+
+A `Notification` is written in the same transaction as the change that caused
+it and sent afterwards by a Celery task (notifications/services.py explains the
+delivery guarantees). Its rendered subject and bodies are kept, so the outbox
+shows exactly what the customer received.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from orders.models import Customer, Language, SalesOrder
+
+
+class NotificationKind(models.TextChoices):
+    BACKORDER_CONFIRMED = "backorder_confirmed", _("Backorder confirmed")
+    PROMISE_LATER = "promise_later", _("Later date, with an apology")
+    PROMISE_LATER_DISCOUNT = "promise_later_discount", _("Later date, apology and discount")
+    PROMISE_EARLIER = "promise_earlier", _("Earlier date (good news)")
+    READY_TO_SHIP = "ready_to_ship", _("Ready to ship")
+    SHIPPED = "shipped", _("Shipped")
+    CANCELLED = "cancelled", _("Cancelled")
+    PERSONAL_NOTE = "personal_note", _("Personal note")
+
+
+# Sent even to a customer who opted out of update emails: they confirm what
+# happened to the order (accepted with a date, ready, shipped, cancelled).
+TRANSACTIONAL_KINDS = frozenset(
+    {
+        NotificationKind.BACKORDER_CONFIRMED,
+        NotificationKind.READY_TO_SHIP,
+        NotificationKind.SHIPPED,
+        NotificationKind.CANCELLED,
+    }
+)
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """One message to a customer: rendered once, sent at most once per dedup key
+    in every case but a crash inside the SMTP exchange (services.py)."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="notifications")
+    order = models.ForeignKey(
+        SalesOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language)
+    to_email = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"))
+    status = models.CharField(
+        _("status"),
+        max_length=8,
+        choices=NotificationStatus,
+        default=NotificationStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    dedup_key = models.CharField(
+        _("deduplication key"),
+        max_length=200,
+        unique=True,
+        help_text=_("One message per key, ever; also the email's Message-ID."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    not_before = models.DateTimeField(
+        _("not before"),
+        null=True,
+        blank=True,
+        help_text=_("A message combined over a window is sent only after it."),
+    )
+    # When a send task was last published for the row, or a worker last claimed
+    # it. The sweep leaves alone rows whose task is still expected to run, and
+    # re-claims rows stuck in "sending" since long ago (a worker died mid-send).
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    context = models.JSONField(
+        _("context"), default=dict, blank=True, help_text=_("The data it was rendered from.")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "not_before"], name="notification_sweep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.to_email}"
+
+    @property
+    def message_id(self) -> str:
+        """The email's Message-ID, derived from the dedup key: a receiver that
+        dedupes on Message-ID drops a resend after a crash (services.py)."""
+        return message_id_for(self.dedup_key)
+
+
+_MESSAGE_ID_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+")
+
+
+def message_id_for(dedup_key: str) -> str:
+    """`<key@domain>` with the key quoted to RFC 5322 atext, one-to-one: every
+    byte outside `[A-Za-z0-9-_+]` becomes `=XX` (the `=` itself included)."""
+    local = "".join(
+        char if char in _MESSAGE_ID_SAFE else "".join(f"={b:02X}" for b in char.encode())
+        for char in dedup_key
+    )
+    return f"<{local}@{message_id_domain()}>"
+
+
+def message_id_domain() -> str:
+    sender = str(settings.DEFAULT_FROM_EMAIL)
+    domain = sender.rsplit("@", 1)[-1].strip(" >") if "@" in sender else ""
+    return domain or "backorder-desk.invalid"
+
+
+class CompensationPolicy(models.Model):
+    """How the shop makes up for a slipped promise. One row: `current()`."""
+
+    apology_after_days = models.PositiveIntegerField(
+        _("apology after (days later)"),
+        default=1,
+        help_text=_("A promise moving later by at least this many days gets an apology."),
+    )
+    discount_after_days = models.PositiveIntegerField(
+        _("discount after (total days slipped)"),
+        default=7,
+        help_text=_("A line that slipped this many days in total gets a discount code."),
+    )
+    discount_after_slips = models.PositiveIntegerField(
+        _("discount after (number of slips)"),
+        default=3,
+        help_text=_("A line that slipped this many times gets a discount code."),
+    )
+    discount_percent = models.DecimalField(
+        _("discount percent"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+    )
+    one_discount_per_order = models.BooleanField(_("one discount per order"), default=True)
+    combine_window_minutes = models.PositiveIntegerField(
+        _("combine window (minutes)"),
+        default=30,
+        help_text=_("Changes to one order within this window produce one email."),
+    )
+    send_good_news = models.BooleanField(
+        _("tell customers when a date moves earlier"), default=True
+    )
+    discount_valid_days = models.PositiveIntegerField(_("discount valid (days)"), default=60)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("compensation policy")
+        verbose_name_plural = _("compensation policy")
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="compensation_policy_single_row"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gt=0, discount_percent__lte=100),
+                name="compensation_policy_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Compensation policy"))
+
+    @classmethod
+    def current(cls) -> CompensationPolicy:
+        """The policy, created with the defaults the first time it is asked for."""
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+
+class DiscountCode(models.Model):
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="discount_codes")
+    order = models.ForeignKey(
+        SalesOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="discount_codes",
+    )
+    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2)
+    reason = models.CharField(_("reason"), max_length=255)
+    expires_on = models.DateField(_("expires on"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the system issued it under the compensation policy."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gt=0, percent__lte=100), name="discount_code_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code

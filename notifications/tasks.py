@@ -1,0 +1,39 @@
+"""Celery tasks of the outbox: thin, ids in, the services do the work.
+
+Retries live here (backoff with full jitter, settings-driven); idempotency lives
+in `notification_send` (the claim), so a duplicate or redelivered task is harmless.
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import Task, shared_task
+from django.conf import settings
+
+from notifications.services import notification_send, notifications_sweep
+
+RETRY_ON = (smtplib.SMTPException, OSError, ConnectionError)
+
+
+@shared_task(
+    bind=True,
+    name="notifications.tasks.send_notification",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=RETRY_ON,
+    retry_backoff=settings.NOTIFICATION_RETRY_BACKOFF,
+    retry_backoff_max=settings.NOTIFICATION_RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=settings.NOTIFICATION_SEND_MAX_RETRIES,
+)
+def send_notification(self: Task, notification_id: int) -> str:
+    """Send one outbox row; on the last retry a delivery error marks it failed."""
+    final_attempt = self.max_retries is not None and self.request.retries >= self.max_retries
+    return notification_send(notification_id=notification_id, final_attempt=final_attempt)
+
+
+@shared_task(name="notifications.tasks.send_pending_notifications", acks_late=True)
+def send_pending_notifications() -> int:
+    """The beat sweep: publish what is due and nobody works on; return how many."""
+    return notifications_sweep()

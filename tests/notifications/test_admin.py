@@ -1,0 +1,66 @@
+"""The outbox in the admin: read-only pages and the "send again" action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from notifications.models import CompensationPolicy, Notification, NotificationStatus
+from notifications.services import discount_code_issue, notification_enqueue
+from tests.factories import SalesOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failed() -> Notification:
+    order = SalesOrderFactory.create(number="SO-ADMIN-1")
+    notification = notification_enqueue(
+        kind="shipped",
+        customer=order.customer,
+        order=order,
+        context={"tracking_number": "T-1"},
+        dedup_key="shipped:SO-ADMIN-1",
+    )
+    assert notification is not None
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.FAILED, last_error="SMTPDataError: 451"
+    )
+    return notification
+
+
+def test_pages_open_for_a_superuser(client_as: Callable[..., Client], failed: Notification) -> None:
+    client = client_as(superuser=True)
+    discount_code_issue(customer=failed.customer, order=failed.order, reason="slip")
+    CompensationPolicy.current()
+    changelist = reverse("admin:notifications_notification_changelist")
+    response = client.get(changelist, {"q": "SO-ADMIN-1", "status__exact": "failed"})
+    assert response.status_code == 200
+    assert failed.to_email in response.content.decode()
+    change = client.get(reverse("admin:notifications_notification_change", args=[failed.pk]))
+    assert change.status_code == 200
+    assert b'name="subject"' not in change.content  # read-only
+    for name in ["compensationpolicy", "discountcode"]:
+        assert client.get(reverse(f"admin:notifications_{name}_changelist")).status_code == 200
+
+
+def test_send_again_resends_failed_messages(
+    client_as: Callable[..., Client],
+    failed: Notification,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    client = client_as(superuser=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:notifications_notification_changelist"),
+            {"action": "send_again", "_selected_action": [failed.pk]},
+        )
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == NotificationStatus.SENT
+    assert len(mail.outbox) == 1
