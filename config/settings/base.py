@@ -215,6 +215,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 vars().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Backorder Desk <orders@backorder-desk.test>")
 SHOP_NAME = env_str("SHOP_NAME", "Backorder Desk Demo Shop")
+# Where customers reach the app: the signed links in emails start with this.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Celery. Without REDIS_URL tasks run in-process, eagerly: nothing to start.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
