@@ -37,3 +37,11 @@ def send_notification(self: Task, notification_id: int) -> str:
 def send_pending_notifications() -> int:
     """The beat sweep: publish what is due and nobody works on; return how many."""
     return notifications_sweep()
+
+
+@shared_task(name="notifications.tasks.sweep_overdue_purchase_orders", acks_late=True)
+def sweep_overdue_purchase_orders() -> int:
+    """Daily: late purchase orders get a new date; their customers are told."""
+    from notifications.updates import purchase_orders_sweep_overdue
+
+    return purchase_orders_sweep_overdue().lines_moved

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -243,6 +244,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "notifications.tasks.send_pending_notifications",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
+    },
+    # Late purchase orders get a new date and their customers are told, daily
+    # before the shop opens (orders.services.purchase_orders_sweep_overdue).
+    "sweep-overdue-purchase-orders": {
+        "task": "notifications.tasks.sweep_overdue_purchase_orders",
+        "schedule": crontab(hour=5, minute=30),
     },
 }
 # Customer emails (notifications/). Retries: exponential backoff from

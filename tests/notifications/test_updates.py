@@ -34,7 +34,7 @@ def days(n: int) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=n)
 
 
-def place(shop: Shop, product, quantity: int, **customer):  # type: ignore[no-untyped-def]
+def place(shop: Shop, product, quantity: int, **customer):
     return updates.order_place(
         customer=shop.customer(**customer),
         warehouse=shop.warehouse,
@@ -56,7 +56,7 @@ def mails_to(email: str) -> list[mail.EmailMessage]:
 
 
 @pytest.fixture
-def slipping(shop: Shop):  # type: ignore[no-untyped-def]
+def slipping(shop: Shop):
     """Three customers waiting on one purchase order due in 6 days."""
     product = shop.product(name="Rattan lounge chair")
     po = shop.purchase(product, 10, days=6)
@@ -249,3 +249,19 @@ def test_tampered_link_page_says_so_and_changes_nothing(shop, unchanged) -> None
         response = Client().post(path.rstrip("/")[:-4] + "abcd/")
     assert response.status_code == 400
     assert b"not valid" in response.content
+
+
+def test_the_overdue_sweep_tells_customers_once(shop) -> None:
+    from django.core.management import call_command
+
+    from notifications.tasks import sweep_overdue_purchase_orders
+
+    product = shop.product()
+    po = shop.purchase(product, 5, days=1)
+    order = place(shop, product, 1)
+    po.lines.update(expected_date=days(-3))
+    assert sweep_overdue_purchase_orders.delay().get() == 1
+    call_command("sweep_overdue")  # on demand, the same day: nothing more to move
+    flush_window()
+    apologies = Notification.objects.filter(order=order, kind__startswith="promise_later")
+    assert apologies.count() == 1

@@ -1,10 +1,13 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from orders.services import purchase_orders_sweep_overdue
+from notifications.updates import purchase_orders_sweep_overdue
 
 
 class Command(BaseCommand):
-    help = "Give overdue purchase order lines a new date and recompute the promises they feed."
+    help = (
+        "Give overdue purchase order lines a new date, recompute the promises they feed "
+        "and tell the customers (what the daily beat task does, on demand)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
