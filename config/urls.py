@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("orders.urls")),
     path("", include("notifications.urls")),
 ]
