@@ -99,6 +99,12 @@ def purchase_order_receive(**kwargs: Any) -> orders.ReceiptResult:
 
 @retry_on_conflict()
 @transaction.atomic
+def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[orders.PromiseChange]]:
+    return _telling_customers(orders.purchase_order_create, **kwargs)
+
+
+@retry_on_conflict()
+@transaction.atomic
 def purchase_order_confirm(
     *, purchase_order: PurchaseOrder, by: User | None
 ) -> tuple[PurchaseOrder, list[orders.PromiseChange]]:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -57,6 +58,7 @@ from suppliers.models import (
     ExpectedDateRevision,
     PurchaseOrder,
     PurchaseOrderLine,
+    PurchaseOrderStatus,
 )
 from suppliers.services import purchase_order_lines_record_receipt
 
@@ -829,6 +831,19 @@ def _po_keys(purchase_order: PurchaseOrder) -> list[tuple[int, int]]:
         (product_id, purchase_order.warehouse_id)
         for product_id in purchase_order.lines.values_list("product_id", flat=True).distinct()
     ]
+
+
+@retry_on_conflict()
+@transaction.atomic
+def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[PromiseChange]]:
+    """`suppliers.services.purchase_order_create`; one created already confirmed
+    is inbound supply at once, so the promises it covers are recomputed."""
+    order = supplier_services.purchase_order_create(**kwargs)
+    if order.status == PurchaseOrderStatus.DRAFT:
+        return order, []
+    keys = _po_keys(order)
+    stock_levels_lock(keys=keys)
+    return order, promises_recompute(keys=keys, cause=f"{order.number} ordered")
 
 
 @retry_on_conflict()

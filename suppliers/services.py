@@ -94,7 +94,7 @@ def purchase_order_create(
         for request in lines
     )
     if confirm:
-        purchase_order_confirm(purchase_order=order, by=by)
+        order = purchase_order_confirm(purchase_order=order, by=by)
     return order
 
 

@@ -169,3 +169,23 @@ def test_overdue_sweep_refreshes_promises_that_passed(shop) -> None:
     line.refresh_from_db()
     assert line.promised_date > timezone.localdate()
     assert [c.line_id for c in result.promise_changes] == [line.pk]
+
+
+def test_a_purchase_order_created_confirmed_covers_the_queue_at_once(shop) -> None:
+    from orders.services import purchase_order_create
+    from suppliers.services import PurchaseLineRequest
+
+    product = shop.product()
+    line = shop.order(product, 2).lines.get()
+    assert line.promise_is_estimate
+    po, changes = purchase_order_create(
+        supplier=shop.supplier,
+        warehouse=shop.warehouse,
+        lines=[PurchaseLineRequest(product, 5)],
+        expected_date=days(4),
+        by=shop.clerk,
+        confirm=True,
+    )
+    line.refresh_from_db()
+    assert (line.promised_date, line.promise_is_estimate) == (days(5), False)
+    assert [c.line_id for c in changes] == [line.pk]
