@@ -25,7 +25,8 @@ run: $(BIN)/.synced
 	@echo "  Demo logins (password: demo): warehouse, service, purchasing, admin (superuser)"
 	@echo ""
 ifdef REDIS_URL
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+	@mkdir -p build
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 else
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 endif
