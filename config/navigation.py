@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -52,8 +53,9 @@ def items_for(user: Any, current_path: str = "") -> list[dict[str, Any]]:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Context processor: `nav_items` for the base template."""
+    """Context processor: `nav_items` for the base template, and the shop's
+    name for the pages customers see."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
-    return {"nav_items": items_for(user, request.path)}
+        return {"nav_items": [], "shop_name": settings.SHOP_NAME}
+    return {"nav_items": items_for(user, request.path), "shop_name": settings.SHOP_NAME}
