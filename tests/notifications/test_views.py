@@ -1,0 +1,672 @@
+"""The outbox and compensation policy pages: roles, fragments, actions, queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from config.roles import Role
+from notifications.models import (
+    CompensationPolicy,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+)
+from orders.models import Customer, SalesOrder
+from tests.factories import CustomerFactory, SalesOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+EMPTY_TEXT = "No messages yet. Messages appear here when an order is backordered"
+_keys = itertools.count(1)
+
+# (who, expected status for viewing the outbox / policy)
+VIEWERS = [
+    ("anonymous", 302),
+    ("warehouse", 403),
+    ("customer_service", 200),
+    ("purchasing", 200),
+    ("superuser", 200),
+]
+
+
+def make_client(client_as: Callable[..., Client], who: str) -> Client:
+    if who == "anonymous":
+        return Client()
+    if who == "superuser":
+        return client_as(superuser=True)
+    return client_as(Role(who))
+
+
+def make_notification(
+    *,
+    customer: Customer | None = None,
+    order: SalesOrder | None = None,
+    with_order: bool = True,
+    **fields: Any,
+) -> Notification:
+    customer = customer or CustomerFactory.create()
+    if order is None and with_order:
+        order = SalesOrderFactory.create(customer=customer)
+    values: dict[str, Any] = {
+        "kind": NotificationKind.PROMISE_LATER,
+        "language": "en",
+        "to_email": customer.email,
+        "subject": f"News about your order {order.number if order else ''}".strip(),
+        "body_text": "Hello,\nyour order ships later.\n",
+        "body_html": '<p style="margin:0">Hello, <strong>your order</strong> ships later.</p>',
+        "dedup_key": f"test:{next(_keys)}",
+        "status": NotificationStatus.SENT,
+    }
+    values.update(fields)
+    return Notification.objects.create(customer=customer, order=order, **values)
+
+
+def assert_login_redirect(response: Any) -> None:
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# --- role matrix ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("who", "expected"), VIEWERS)
+def test_outbox_page_and_fragment_roles(
+    client_as: Callable[..., Client], who: str, expected: int
+) -> None:
+    client = make_client(client_as, who)
+
+    for headers in ({}, HX):
+        response = client.get(reverse("outbox"), headers=headers)
+        if who == "anonymous":
+            assert_login_redirect(response)
+        else:
+            assert response.status_code == expected
+
+
+@pytest.mark.parametrize(("who", "expected"), VIEWERS)
+def test_message_page_and_fragment_roles(
+    client_as: Callable[..., Client], who: str, expected: int
+) -> None:
+    notification = make_notification()
+    client = make_client(client_as, who)
+
+    for headers in ({}, HX):
+        response = client.get(reverse("outbox-message", args=[notification.pk]), headers=headers)
+        if who == "anonymous":
+            assert_login_redirect(response)
+        else:
+            assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", 302),
+        ("warehouse", 403),
+        ("customer_service", 200),
+        ("purchasing", 403),
+        ("superuser", 200),
+    ],
+)
+def test_resend_roles(client_as: Callable[..., Client], who: str, expected: int) -> None:
+    notification = make_notification(status=NotificationStatus.FAILED, attempts=6)
+    client = make_client(client_as, who)
+
+    response = client.post(reverse("outbox-message-resend", args=[notification.pk]), headers=HX)
+
+    if who == "anonymous":
+        assert_login_redirect(response)
+    else:
+        assert response.status_code == expected
+    notification.refresh_from_db()
+    allowed = expected == 200
+    assert notification.status == (
+        NotificationStatus.PENDING if allowed else NotificationStatus.FAILED
+    )
+
+
+@pytest.mark.parametrize(("who", "expected"), VIEWERS)
+def test_policy_page_and_fragment_roles(
+    client_as: Callable[..., Client], who: str, expected: int
+) -> None:
+    client = make_client(client_as, who)
+
+    for headers in ({}, HX):
+        response = client.get(reverse("policy"), headers=headers)
+        if who == "anonymous":
+            assert_login_redirect(response)
+        else:
+            assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", 302),
+        ("warehouse", 403),
+        ("customer_service", 403),
+        ("purchasing", 302),
+        ("superuser", 302),
+    ],
+)
+def test_policy_post_roles(client_as: Callable[..., Client], who: str, expected: int) -> None:
+    before = CompensationPolicy.current()
+    client = make_client(client_as, who)
+
+    response = client.post(reverse("policy"), policy_data(discount_percent="12.5"))
+
+    if who == "anonymous":
+        assert_login_redirect(response)
+    else:
+        assert response.status_code == expected
+    after = CompensationPolicy.objects.get()
+    if expected == 302 and who != "anonymous":
+        assert after.discount_percent == Decimal("12.5")
+    else:
+        assert after.discount_percent == before.discount_percent
+
+
+# --- outbox ----------------------------------------------------------------------
+
+
+def test_outbox_lists_messages_newest_first_with_their_columns(
+    client_as: Callable[..., Client],
+) -> None:
+    # given
+    customer = CustomerFactory.create(name="Ada Lovelace", email="ada@example.com")
+    order = SalesOrderFactory.create(customer=customer, number="SO-777001")
+    now = timezone.now()
+    old = make_notification(
+        customer=customer,
+        order=order,
+        subject="Older message",
+        created_at=now - dt.timedelta(hours=2),
+        kind=NotificationKind.SHIPPED,
+    )
+    held = make_notification(
+        customer=customer,
+        order=order,
+        subject="Newer message",
+        status=NotificationStatus.PENDING,
+        not_before=now + dt.timedelta(minutes=20),
+        attempts=0,
+    )
+    failed = make_notification(
+        with_order=False,
+        subject="Failed message",
+        status=NotificationStatus.FAILED,
+        attempts=6,
+        created_at=now - dt.timedelta(hours=1),
+    )
+
+    # when
+    response = client_as(Role.CUSTOMER_SERVICE).get(reverse("outbox"))
+
+    # then
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("Newer message") < html.index("Failed message") < html.index("Older message")
+    assert "Ada Lovelace" in html and "ada@example.com" in html and "SO-777001" in html
+    assert "Shipped" in html  # the kind's label
+    assert f'id="message-row-{failed.pk}"' in html
+    assert 'class="badge badge-bad" data-status="failed">Failed<' in html
+    assert 'class="badge badge-warn" data-status="pending">Pending<' in html
+    assert 'class="badge badge-ok" data-status="sent">Sent<' in html
+    local_time = timezone.localtime(held.not_before).strftime("%H:%M")
+    assert f"held until {local_time} to combine updates" in html
+    assert reverse("outbox-message", args=[old.pk]) in html
+    assert '<td class="num">6</td>' in html
+    assert 'hx-push-url="true"' in html  # sorting links and filter form
+
+
+def test_outbox_empty_state(client_as: Callable[..., Client]) -> None:
+    response = client_as(Role.PURCHASING).get(reverse("outbox"))
+
+    assert EMPTY_TEXT in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status": "failed"}, {"failed"}),
+        ({"kind": NotificationKind.SHIPPED}, {"shipped"}),
+        ({"customer": "grace"}, {"grace"}),
+        ({"customer": "HOPPER@EXAMPLE"}, {"grace"}),
+        ({"order": "so-42"}, {"order42"}),
+        ({"status": "sent", "customer": "grace"}, {"grace"}),
+    ],
+)
+def test_outbox_filters(
+    client_as: Callable[..., Client], query: dict[str, str], expected: set[str]
+) -> None:
+    # given
+    grace = CustomerFactory.create(name="Grace Hopper", email="hopper@example.com")
+    make_notification(subject="subject-failed", status=NotificationStatus.FAILED)
+    make_notification(subject="subject-shipped", kind=NotificationKind.SHIPPED)
+    make_notification(subject="subject-grace", customer=grace)
+    make_notification(subject="subject-order42", order=SalesOrderFactory.create(number="SO-4242"))
+
+    # when
+    response = client_as(Role.CUSTOMER_SERVICE).get(reverse("outbox"), query, headers=HX)
+
+    # then
+    html = response.content.decode()
+    shown = {
+        name for name in ("failed", "shipped", "grace", "order42") if f"subject-{name}" in html
+    }
+    assert shown == expected
+
+
+def test_outbox_filter_without_match_says_so(client_as: Callable[..., Client]) -> None:
+    make_notification()
+
+    response = client_as(Role.CUSTOMER_SERVICE).get(reverse("outbox"), {"customer": "nobody"})
+
+    html = response.content.decode()
+    assert "No messages match these filters." in html
+    assert EMPTY_TEXT not in html
+
+
+def test_outbox_htmx_request_gets_the_table_fragment_only(client_as: Callable[..., Client]) -> None:
+    make_notification(subject="In the fragment")
+    client = client_as(Role.CUSTOMER_SERVICE)
+
+    page = client.get(reverse("outbox")).content.decode()
+    fragment = client.get(reverse("outbox"), headers=HX).content.decode()
+
+    assert "<html" in page and 'id="outbox-container"' in page
+    assert "<html" not in fragment
+    assert fragment.lstrip().startswith('<div class="table-container" id="outbox-container"')
+    assert "In the fragment" in fragment
+    assert "<form" not in fragment  # the filters stay on the page
+
+
+def test_outbox_pages_without_counting(
+    client_as: Callable[..., Client],
+) -> None:
+    customer = CustomerFactory.create()
+    for _ in range(51):
+        make_notification(customer=customer, with_order=False)
+    client = client_as(Role.CUSTOMER_SERVICE)
+
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(reverse("outbox"), headers=HX).content.decode()
+    second = client.get(reverse("outbox"), {"page": 2}, headers=HX).content.decode()
+
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+    assert first.count('id="message-row-') == 50
+    assert 'rel="next"' in first
+    assert second.count('id="message-row-') == 1
+    assert 'rel="next"' not in second
+
+
+def count_outbox_queries(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("outbox"))
+    assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_outbox_query_count_is_fixed(
+    client_as: Callable[..., Client], django_assert_max_num_queries: Any
+) -> None:
+    # given: a warm session, then 2 messages, then 200 across many customers and orders
+    client = client_as(Role.CUSTOMER_SERVICE)
+    client.get(reverse("outbox"))
+    for _ in range(2):
+        make_notification()
+    few = count_outbox_queries(client)
+    for index in range(198):
+        make_notification(with_order=index % 3 != 0)
+
+    # when / then
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("outbox"))
+    assert response.status_code == 200
+    assert count_outbox_queries(client) == few
+
+
+# --- message page ----------------------------------------------------------------
+
+
+def test_message_page_shows_bodies_and_facts(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(
+        subject="Your order ships later",
+        body_text="Dear Ada,\n<we are sorry>\n",
+        body_html='<p>Dear Ada</p><script>alert("x")</script>',
+        status=NotificationStatus.FAILED,
+        attempts=6,
+        last_error="550 mailbox unavailable",
+        dedup_key="promise:SO-1:3",
+    )
+
+    response = client_as(Role.PURCHASING).get(reverse("outbox-message", args=[notification.pk]))
+
+    html = response.content.decode()
+    assert "<html" in html
+    assert "<pre" in html and "Dear Ada,\n&lt;we are sorry&gt;" in html
+    assert 'sandbox=""' in html
+    # the HTML body only inside the sandboxed iframe, escaped into srcdoc
+    assert 'srcdoc="&lt;p&gt;Dear Ada&lt;/p&gt;&lt;script&gt;alert(&quot;x&quot;)' in html
+    assert "<script>alert" not in html
+    assert "550 mailbox unavailable" in html
+    assert "promise:SO-1:3" in html
+    assert 'data-status="failed">Failed<' in html
+    # purchasing may not send again
+    assert "Send again" not in html
+    assert reverse("outbox-message-resend", args=[notification.pk]) not in html
+
+
+def test_message_fragment_for_htmx(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(status=NotificationStatus.FAILED)
+
+    response = client_as(Role.CUSTOMER_SERVICE).get(
+        reverse("outbox-message", args=[notification.pk]), headers=HX
+    )
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith(
+        f'<article class="card message-card" id="message-{notification.pk}"'
+    )
+    assert 'sandbox=""' in html and "<pre" in html
+    assert "Send again" in html
+
+
+def test_message_pages_allow_the_email_styles_but_no_script(
+    client_as: Callable[..., Client],
+) -> None:
+    notification = make_notification()
+    client = client_as(Role.CUSTOMER_SERVICE)
+
+    for url in (reverse("outbox"), reverse("outbox-message", args=[notification.pk])):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "style-src-attr 'unsafe-inline'" in policy
+        assert "script-src 'self'" in policy and "unsafe-inline' ;" not in policy
+    assert "style-src-attr" not in client.get(reverse("policy"))["Content-Security-Policy"]
+
+
+def test_unknown_message_is_404(client_as: Callable[..., Client]) -> None:
+    response = client_as(Role.CUSTOMER_SERVICE).get(reverse("outbox-message", args=[999_999]))
+
+    assert response.status_code == 404
+
+
+def test_sent_message_has_no_send_again_button(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(status=NotificationStatus.SENT)
+
+    response = client_as(Role.CUSTOMER_SERVICE).get(
+        reverse("outbox-message", args=[notification.pk])
+    )
+
+    assert "Send again" not in response.content.decode()
+
+
+# --- resend ----------------------------------------------------------------------
+
+
+def test_resend_puts_a_failed_message_back_and_triggers_the_event(
+    client_as: Callable[..., Client],
+) -> None:
+    # given
+    notification = make_notification(
+        status=NotificationStatus.FAILED, attempts=6, last_error="timed out"
+    )
+
+    # when
+    response = client_as(Role.CUSTOMER_SERVICE).post(
+        reverse("outbox-message-resend", args=[notification.pk]), headers=HX
+    )
+
+    # then
+    assert response.status_code == 200
+    assert "notificationResent" in response["HX-Trigger"]
+    html = response.content.decode()
+    assert "<html" not in html
+    assert f'id="message-{notification.pk}"' in html
+    assert 'data-status="pending">Pending<' in html
+    assert "Send again" not in html
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.PENDING
+
+
+def test_resend_sends_the_message_once_committed(
+    client_as: Callable[..., Client], django_capture_on_commit_callbacks: Any
+) -> None:
+    notification = make_notification(status=NotificationStatus.FAILED, attempts=6)
+    client = client_as(Role.CUSTOMER_SERVICE)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("outbox-message-resend", args=[notification.pk]), headers=HX)
+
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT
+    assert [message.to for message in mail.outbox] == [[notification.to_email]]
+
+
+def test_resend_of_a_sent_message_changes_nothing(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(status=NotificationStatus.SENT)
+
+    response = client_as(Role.CUSTOMER_SERVICE).post(
+        reverse("outbox-message-resend", args=[notification.pk]), headers=HX
+    )
+
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.SENT
+
+
+def test_resend_without_htmx_redirects_to_the_message(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(status=NotificationStatus.FAILED)
+
+    response = client_as(Role.CUSTOMER_SERVICE).post(
+        reverse("outbox-message-resend", args=[notification.pk]), follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("outbox-message", args=[notification.pk])
+    assert "goes out again" in response.content.decode()
+
+
+def test_resend_by_purchasing_is_forbidden(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(status=NotificationStatus.FAILED)
+
+    response = client_as(Role.PURCHASING).post(
+        reverse("outbox-message-resend", args=[notification.pk]), headers=HX
+    )
+
+    assert response.status_code == 403
+    notification.refresh_from_db()
+    assert notification.status == NotificationStatus.FAILED
+
+
+def test_resend_is_post_only(client_as: Callable[..., Client]) -> None:
+    notification = make_notification(status=NotificationStatus.FAILED)
+
+    response = client_as(Role.CUSTOMER_SERVICE).get(
+        reverse("outbox-message-resend", args=[notification.pk])
+    )
+
+    assert response.status_code == 405
+
+
+# --- policy ----------------------------------------------------------------------
+
+
+def policy_data(**changes: str) -> dict[str, str]:
+    data = {
+        "apology_after_days": "1",
+        "discount_after_days": "7",
+        "discount_after_slips": "3",
+        "discount_percent": "10",
+        "one_discount_per_order": "on",
+        "combine_window_minutes": "30",
+        "send_good_news": "on",
+        "discount_valid_days": "60",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def policy_values() -> dict[str, Any]:
+    return dict(CompensationPolicy.objects.values().get())
+
+
+def test_policy_page_for_customer_service_is_read_only(client_as: Callable[..., Client]) -> None:
+    CompensationPolicy.current()
+
+    html = client_as(Role.CUSTOMER_SERVICE).get(reverse("policy")).content.decode()
+
+    assert 'name="discount_percent"' in html
+    assert html.count(" disabled") >= 8
+    assert "Save policy" not in html
+    assert "purchasing changes it" in html
+
+
+def test_policy_page_for_purchasing_is_editable(client_as: Callable[..., Client]) -> None:
+    html = client_as(Role.PURCHASING).get(reverse("policy")).content.decode()
+
+    assert "Save policy" in html
+    assert " disabled" not in html
+    assert 'hx-post="/policy/"' in html
+    assert "apology email" in html  # help texts
+
+
+def test_policy_save_by_purchasing_changes_the_row_and_records_the_user(
+    client_as: Callable[..., Client], make_user: Callable[..., Any]
+) -> None:
+    # given
+    CompensationPolicy.current()
+    manager = make_user(Role.PURCHASING, username="buyer")
+    client = Client()
+    client.force_login(manager)
+    data = policy_data(discount_percent="12.5", combine_window_minutes="45", send_good_news="")
+
+    # when
+    response = client.post(reverse("policy"), data, follow=True)
+
+    # then
+    assert response.redirect_chain == [(reverse("policy"), 302)]
+    assert "The compensation policy is saved." in response.content.decode()
+    policy = CompensationPolicy.objects.get()
+    assert policy.discount_percent == Decimal("12.5")
+    assert policy.combine_window_minutes == 45
+    assert policy.send_good_news is False
+    latest = policy.history.latest()
+    assert latest.history_user == manager
+
+
+def test_policy_htmx_save_returns_the_fragment_and_event(
+    client_as: Callable[..., Client],
+) -> None:
+    CompensationPolicy.current()
+    client = client_as(Role.PURCHASING)
+
+    response = client.post(reverse("policy"), policy_data(discount_valid_days="90"), headers=HX)
+
+    assert response.status_code == 200
+    assert "policySaved" in response["HX-Trigger"]
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section class="card policy-card" id="policy-form"')
+    assert "The compensation policy is saved." in html
+    assert CompensationPolicy.objects.get().discount_valid_days == 90
+
+
+def test_policy_second_identical_post_is_harmless(client_as: Callable[..., Client]) -> None:
+    CompensationPolicy.current()
+    client = client_as(Role.PURCHASING)
+    data = policy_data(discount_percent="15")
+
+    first = client.post(reverse("policy"), data, headers=HX)
+    history_after_first = CompensationPolicy.history.count()
+    values_after_first = policy_values()
+    second = client.post(reverse("policy"), data, headers=HX)
+
+    assert first.status_code == second.status_code == 200
+    assert "policySaved" in second["HX-Trigger"]
+    assert "Nothing changed" in second.content.decode()
+    assert policy_values() == values_after_first
+    assert CompensationPolicy.history.count() == history_after_first
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("discount_percent", "150", "Enter a percentage above 0 and at most 100."),
+        ("discount_percent", "0", "Enter a percentage above 0 and at most 100."),
+        ("discount_percent", "ten", "Enter a number"),
+        ("apology_after_days", "-2", "Enter a number of days from 0 to 365."),
+        ("discount_after_days", "-1", "Enter a number of days from 1 to 365."),
+        ("discount_valid_days", "-5", "Enter a number of days from 1 to 3650."),
+        ("combine_window_minutes", "1441", "from 0 to 1440"),
+        ("combine_window_minutes", "abc", "Enter a whole number."),
+        ("discount_after_slips", "", "This field is required."),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_policy_invalid_input_shows_the_message_and_changes_nothing(
+    client_as: Callable[..., Client],
+    field: str,
+    value: str,
+    message: str,
+    headers: dict[str, str],
+) -> None:
+    CompensationPolicy.current()
+    before = policy_values()
+    history_before = CompensationPolicy.history.count()
+    data = policy_data()
+    data[field] = value
+
+    response = client_as(Role.PURCHASING).post(reverse("policy"), data, headers=headers)
+
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response
+    html = response.content.decode()
+    assert message in html
+    assert "Nothing was saved" in html
+    # the message sits beside its field
+    field_html = html[html.index(f'name="{field}"') :]
+    assert field_html.index(message) < field_html.index("</div>")
+    assert policy_values() == before
+    assert CompensationPolicy.history.count() == history_before
+
+
+def test_policy_post_by_customer_service_is_forbidden_and_changes_nothing(
+    client_as: Callable[..., Client],
+) -> None:
+    CompensationPolicy.current()
+    before = policy_values()
+
+    response = client_as(Role.CUSTOMER_SERVICE).post(
+        reverse("policy"), policy_data(discount_percent="50"), headers=HX
+    )
+
+    assert response.status_code == 403
+    assert policy_values() == before
+
+
+def test_policy_query_count(
+    client_as: Callable[..., Client], django_assert_max_num_queries: Any
+) -> None:
+    client = client_as(Role.PURCHASING)
+    client.get(reverse("policy"))
+
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("policy"))
+
+    assert response.status_code == 200
