@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -28,7 +29,7 @@ from notifications import selectors, updates
 from notifications.filters import OutboxFilter
 from notifications.forms import CompensationPolicyForm
 from notifications.models import Notification, NotificationStatus
-from notifications.services import notification_resend
+from notifications.services import notification_resend, notifications_sweep
 from notifications.tables import OutboxTable, held_until, status_badge
 from orders.links import LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
@@ -87,6 +88,10 @@ def _is_fragment_request(request: HttpRequest) -> bool:
 @email_preview_csp
 def outbox(request: HttpRequest) -> HttpResponse:
     """Every customer message, newest first; the table alone for htmx."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # The embedded mode has no beat: opening its inbox sends what is due
+        # (combined updates whose window closed). Idempotent, like the sweep.
+        notifications_sweep()
     queryset = selectors.notification_list_outbox()
     filterset = OutboxFilter(request.GET or None, queryset=queryset)
     filtered = filterset.is_valid() and any(

@@ -321,8 +321,10 @@ def count_outbox_queries(client: Client) -> int:
 
 
 def test_outbox_query_count_is_fixed(
-    client_as: Callable[..., Client], django_assert_max_num_queries: Any
+    client_as: Callable[..., Client], django_assert_max_num_queries: Any, settings: Any
 ) -> None:
+    # The page itself, as in production (the embedded mode's sweep-on-open is off).
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     # given: a warm session, then 2 messages, then 200 across many customers and orders
     client = client_as(Role.CUSTOMER_SERVICE)
     client.get(reverse("outbox"))
@@ -670,3 +672,33 @@ def test_policy_query_count(
         response = client.get(reverse("policy"))
 
     assert response.status_code == 200
+
+
+def test_the_embedded_inbox_sends_combined_updates_whose_window_closed(client_as) -> None:
+    import datetime as dt
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from config.roles import Role
+    from notifications.models import Notification
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory.create()
+    held = Notification.objects.create(
+        kind="promise_later",
+        customer=customer,
+        language="en",
+        to_email=customer.email,
+        subject="Your order is delayed",
+        body_text="text",
+        body_html="<p>html</p>",
+        dedup_key="promise:test:1",
+        not_before=timezone.now() - dt.timedelta(minutes=1),
+    )
+    # given eager tasks (the embedded mode and the test settings)
+    response = client_as(Role.CUSTOMER_SERVICE).get("/outbox/")
+    assert response.status_code == 200
+    held.refresh_from_db()
+    assert held.status == "sent"
+    assert [m.subject for m in mail.outbox] == ["Your order is delayed"]
