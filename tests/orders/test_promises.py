@@ -178,7 +178,7 @@ def test_a_purchase_order_created_confirmed_covers_the_queue_at_once(shop) -> No
     product = shop.product()
     line = shop.order(product, 2).lines.get()
     assert line.promise_is_estimate
-    po, changes = purchase_order_create(
+    _po, changes = purchase_order_create(
         supplier=shop.supplier,
         warehouse=shop.warehouse,
         lines=[PurchaseLineRequest(product, 5)],

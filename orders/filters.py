@@ -1,0 +1,115 @@
+"""Filters for the order pages (django-filter), bound from the query string."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import Warehouse
+from orders.models import OrderLine
+from suppliers.models import PurchaseOrderLine, Supplier
+
+
+class WholeNumberFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+class CheckboxFilter(django_filters.Filter):
+    """On when ticked; unticked means "don't filter", never "only the others"."""
+
+    field_class = forms.BooleanField
+
+
+def _search_input(placeholder: Any) -> forms.TextInput:
+    # `queue-search` lets the form send after a pause in typing (see the template).
+    return forms.TextInput(
+        attrs={"type": "search", "placeholder": placeholder, "class": "queue-search"}
+    )
+
+
+class QueueFilter(django_filters.FilterSet):
+    """What the backorder queue page can be narrowed to."""
+
+    product = django_filters.CharFilter(
+        label=_("Product"),
+        method="filter_product",
+        widget=_search_input(_("SKU or name")),
+    )
+    supplier = django_filters.ModelChoiceFilter(
+        label=_("Supplier"),
+        queryset=Supplier.objects.order_by("name"),
+        method="filter_supplier",
+        empty_label=_("All suppliers"),
+    )
+    customer = django_filters.CharFilter(
+        label=_("Customer"),
+        method="filter_customer",
+        widget=_search_input(_("Name or email")),
+    )
+    warehouse = django_filters.ModelChoiceFilter(
+        label=_("Warehouse"),
+        queryset=Warehouse.objects.order_by("code"),
+        to_field_name="code",
+        empty_label=_("All warehouses"),
+    )
+    min_age = WholeNumberFilter(
+        label=_("Min. age (days)"),
+        method="filter_min_age",
+        min_value=0,
+        max_value=36500,
+        error_messages={"invalid": _("Enter a whole number of days, like 7.")},
+        widget=forms.NumberInput(attrs={"min": 0, "step": 1, "inputmode": "numeric"}),
+    )
+    slipped = CheckboxFilter(label=_("Slipped only"), method="filter_slipped", required=False)
+    estimate = CheckboxFilter(
+        label=_("Estimated dates only"), method="filter_estimate", required=False
+    )
+
+    class Meta:
+        model = OrderLine
+        fields: list[str] = []
+
+    @property
+    def is_active(self) -> bool:
+        """True when the query string asks for any filter (valid or not)."""
+        return any(self.data.get(name) for name in self.filters)
+
+    def filter_product(self, lines: QuerySet[OrderLine], name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return lines
+        return lines.filter(Q(product__sku__icontains=value) | Q(product__name__icontains=value))
+
+    def filter_supplier(self, lines: QuerySet[OrderLine], name: str, value: Supplier) -> QuerySet:
+        # Products this supplier is (or was) ordered from; a subquery, so no row repeats.
+        products = PurchaseOrderLine.objects.filter(purchase_order__supplier=value).values(
+            "product"
+        )
+        return lines.filter(product__in=products)
+
+    def filter_customer(self, lines: QuerySet[OrderLine], name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return lines
+        return lines.filter(
+            Q(order__customer__name__icontains=value) | Q(order__customer__email__icontains=value)
+        )
+
+    def filter_min_age(self, lines: QuerySet[OrderLine], name: str, value: int) -> QuerySet:
+        # Age is counted in calendar days of the shop's time zone, as the page shows it:
+        # waiting at least N days = placed before the start of the day N-1 days ago.
+        first_day_too_young = timezone.localdate() - dt.timedelta(days=value - 1)
+        start = timezone.make_aware(dt.datetime.combine(first_day_too_young, dt.time.min))
+        return lines.filter(placed_at__lt=start)
+
+    def filter_slipped(self, lines: QuerySet[OrderLine], name: str, value: bool) -> QuerySet:
+        return lines.filter(times_slipped__gt=0) if value else lines
+
+    def filter_estimate(self, lines: QuerySet[OrderLine], name: str, value: bool) -> QuerySet:
+        return lines.filter(promise_is_estimate=True) if value else lines
