@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
@@ -69,3 +70,9 @@ def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def acting_user(user: User | AnonymousUser | None) -> User | None:
+    """The user to record as a change's author: None for anonymous or missing
+    (the system, a customer's link, the storefront)."""
+    return user if isinstance(user, User) and user.is_authenticated else None

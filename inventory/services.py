@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from config.roles import acting_user
 from inventory.models import StockLevel, StockMove, StockMoveKind
 
 Key = tuple[int, int]  # (product_id, warehouse_id)
@@ -104,7 +105,7 @@ def stock_moves_apply(
                 allocated_change=allocated_sign * move.quantity,
                 reference=move.reference,
                 note=move.note,
-                created_by=by if by is not None and by.is_authenticated else None,
+                created_by=acting_user(by),
             )
         )
     level.on_hand += sum(row.on_hand_change for row in rows)
@@ -149,5 +150,5 @@ def stock_level_adjust(
         allocated_change=0,
         reference=_("adjustment"),
         note=reason[:255],
-        created_by=by if by is not None and by.is_authenticated else None,
+        created_by=acting_user(by),
     )

@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.db import retry_on_conflict
+from config.roles import acting_user
 from inventory.models import BackorderPolicy, Product, StockLevel, StockMoveKind, Warehouse
 from inventory.services import (
     Move,
@@ -61,10 +62,6 @@ from suppliers.models import (
     PurchaseOrderStatus,
 )
 from suppliers.services import purchase_order_lines_record_receipt
-
-
-def _author(by: User | None) -> User | None:
-    return by if by is not None and by.is_authenticated else None
 
 
 @dataclass(frozen=True)
@@ -270,7 +267,7 @@ def order_place(
         channel=channel,
         placed_at=placed,
         external_reference=external_reference,
-        created_by=_author(by),
+        created_by=acting_user(by),
     )
     order.number = f"SO-{order.pk:07d}"
     order.save(update_fields=["number"])
@@ -426,14 +423,14 @@ def shipment_create(
             _("Nothing on order %(number)s is ready to ship.") % {"number": order.number}
         )
     shipment = Shipment.objects.create(
-        order=order, tracking_number=tracking_number, shipped_by=_author(by)
+        order=order, tracking_number=tracking_number, shipped_by=acting_user(by)
     )
     moves: dict[int, list[Move]] = defaultdict(list)
     for line_id, quantity in wanted.items():
         line = lines[line_id]
         line.allocated -= quantity
         line.shipped += quantity
-        line._history_user = _author(by)  # type: ignore[attr-defined]
+        line._history_user = acting_user(by)  # type: ignore[attr-defined]
         line.save(update_fields=["allocated", "shipped"])
         moves[line.product_id].append(
             Move(StockMoveKind.SHIPMENT, quantity, f"{order.number}/{line.pk}", tracking_number)
@@ -462,7 +459,7 @@ def _cancel_units(
     released = quantity - from_backorder
     line.cancelled += quantity
     line.allocated -= released
-    line._history_user = _author(by)  # type: ignore[attr-defined]
+    line._history_user = acting_user(by)  # type: ignore[attr-defined]
     line.save(update_fields=["cancelled", "allocated"])
     if released:
         stock_moves_apply(
@@ -475,7 +472,7 @@ def _cancel_units(
         quantity=quantity,
         refund_due=(line.unit_price * quantity).quantize(Decimal("0.01")),
         reason=reason[:255],
-        cancelled_by=_author(by),
+        cancelled_by=acting_user(by),
     )
     return cancellation, released
 
@@ -573,7 +570,7 @@ def order_line_set_priority(*, line: OrderLine, priority: int, by: User | None) 
     if locked.backordered == 0:
         raise ValidationError(_("This line is not waiting in the queue."))
     locked.priority = priority
-    locked._history_user = _author(by)  # type: ignore[attr-defined]
+    locked._history_user = acting_user(by)  # type: ignore[attr-defined]
     locked.save(update_fields=["priority"])
     promises_recompute(
         keys=[(locked.product_id, locked.warehouse_id)], cause="queue priority changed"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.db import retry_on_conflict
+from config.roles import acting_user
 from inventory.models import Product, Warehouse
 from inventory.services import require_positive_quantity
 from suppliers.models import (
@@ -28,10 +29,6 @@ from suppliers.models import (
     PurchaseOrderStatus,
     Supplier,
 )
-
-
-def _author(by: User | None) -> User | None:
-    return by if by is not None and by.is_authenticated else None
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ def purchase_order_create(
         warehouse=warehouse,
         expected_date=expected_date,
         notes=notes,
-        created_by=_author(by),
+        created_by=acting_user(by),
         status=PurchaseOrderStatus.DRAFT,
     )
     order.number = f"PO-{order.pk:06d}"
@@ -109,7 +106,7 @@ def purchase_order_confirm(*, purchase_order: PurchaseOrder, by: User | None) ->
         )
     order.status = PurchaseOrderStatus.ORDERED
     order.ordered_at = timezone.now()
-    order._history_user = _author(by)  # type: ignore[attr-defined]
+    order._history_user = acting_user(by)  # type: ignore[attr-defined]
     order.save(update_fields=["status", "ordered_at"])
     return order
 
@@ -124,7 +121,7 @@ def purchase_order_cancel(*, purchase_order: PurchaseOrder, by: User | None) -> 
             % {"number": order.number, "status": order.get_status_display().lower()}
         )
     order.status = PurchaseOrderStatus.CANCELLED
-    order._history_user = _author(by)  # type: ignore[attr-defined]
+    order._history_user = acting_user(by)  # type: ignore[attr-defined]
     order.save(update_fields=["status"])
     return order
 
@@ -164,7 +161,7 @@ def purchase_order_move_expected_date(
             )
         lines = [line for line in lines if line.pk in wanted]
     revisions = []
-    author = _author(by)
+    author = acting_user(by)
     for line in lines:
         if line.outstanding == 0 or line.expected_date == new_date:
             continue
