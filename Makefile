@@ -47,5 +47,11 @@ format: $(BIN)/.synced
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# First benchmarks (issue 6 grows this into the full table): figures, not tests.
+bench: $(BIN)/.synced
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python -m bench.receiving --lines $${LINES:-2000} --repeat 3
+	$(BIN)/python -m bench.promises --lines $${LINES:-5000} --repeat 3
+
 clean:
 	rm -rf $(VENV) build staticfiles .pytest_cache .mypy_cache .ruff_cache
