@@ -58,4 +58,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "shop_name": settings.SHOP_NAME}
-    return {"nav_items": items_for(user, request.path), "shop_name": settings.SHOP_NAME}
+    # A page under another section's URL (a purchase order's receive form is
+    # part of receiving) names its section in `request.nav_path`.
+    current = getattr(request, "nav_path", request.path)
+    return {"nav_items": items_for(user, current), "shop_name": settings.SHOP_NAME}

@@ -24,14 +24,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from config.db import retry_on_conflict
 from notifications.models import (
@@ -47,10 +51,11 @@ from notifications.services import (
     notification_enqueue,
     notification_render,
 )
+from orders import selectors
 from orders import services as orders
 from orders.links import CustomerLink, customer_link_token
 from orders.models import Cancellation, CustomerChoice, OrderLine, SalesOrder, Shipment
-from suppliers.models import PurchaseOrder
+from suppliers.models import PurchaseOrder, PurchaseOrderLine
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -439,3 +444,227 @@ def notification_context_json(context: Mapping[str, Any]) -> dict[str, Any]:
     from notifications.services import _json_safe
 
     return _json_safe(context)
+
+
+# --- receiving from the receive form --------------------------------------------
+
+
+RECEIPT_CHANGED_MESSAGE = _(
+    "This purchase order changed since you opened it — check the numbers and submit again."
+)
+
+
+@retry_on_conflict()
+@transaction.atomic
+def purchase_order_receive_from_form(
+    *,
+    purchase_order: PurchaseOrder,
+    quantities: Mapping[int, int],
+    receipt_state: str,
+    by: User | None,
+) -> orders.ReceiptResult:
+    """`purchase_order_receive` for a form rendered from `receipt_state` (what
+    had been received on each line then); refused when the lines changed since,
+    so a double click or a resent form cannot receive the same units twice.
+
+    The state is compared inside the use case's transaction, not only in the
+    view: a check before it would let two submits that arrive together both
+    pass. The receipt locks the purchase order and its lines (after the stock
+    levels: the global lock order), so the comparison is made once the rows are
+    locked — the units each line had before this receipt are what it has now
+    minus what this receipt added — and a mismatch rolls the whole receipt back,
+    messages included. The cheap unlocked check first spares the common replay
+    the locks and gives the same answer.
+    """
+    if selectors.purchase_order_receipt_state(purchase_order_id=purchase_order.pk) != receipt_state:
+        raise ValidationError(RECEIPT_CHANGED_MESSAGE)
+    result = purchase_order_receive(purchase_order=purchase_order, quantities=quantities, by=by)
+    before = ",".join(
+        f"{pk}:{received - result.received.get(pk, 0)}"
+        for pk, received in PurchaseOrderLine.objects.filter(purchase_order=purchase_order)
+        .order_by("pk")
+        .values_list("pk", "received")
+    )
+    if before != receipt_state:
+        raise ValidationError(RECEIPT_CHANGED_MESSAGE)
+    return result
+
+
+# --- moving a purchase order's expected date: the impact first ------------------
+
+
+@dataclass(frozen=True)
+class PreviewPromiseChange:
+    """A customer's promise the move would change."""
+
+    line_id: int
+    order_number: str
+    customer_name: str
+    sku: str
+    old_date: dt.date | None
+    new_date: dt.date
+    email: str  # the kind of message the customer gets, "" for none
+
+    @property
+    def days(self) -> int:
+        return 0 if self.old_date is None else (self.new_date - self.old_date).days
+
+
+@dataclass(frozen=True)
+class PreviewMessage:
+    """A message the move would write (or a pending one it would rewrite)."""
+
+    kind: str
+    kind_label: str
+    customer_name: str
+    order_number: str
+    with_discount: bool
+    updates_pending: bool
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    """What moving a purchase order's date would do, computed by doing it and
+    rolling it back. Plain values only: nothing here was saved."""
+
+    purchase_order: str
+    old_date: dt.date
+    new_date: dt.date
+    reason: str
+    unchanged: bool
+    changes: list[PreviewPromiseChange]
+    messages: list[PreviewMessage]
+    withdrawn: int  # pending updates the move deletes (a date moved back)
+    opted_out: list[str]
+
+    @property
+    def days(self) -> int:
+        return (self.new_date - self.old_date).days
+
+    @property
+    def later(self) -> list[PreviewPromiseChange]:
+        return [change for change in self.changes if change.days > 0]
+
+    @property
+    def earlier(self) -> list[PreviewPromiseChange]:
+        return [change for change in self.changes if change.days < 0]
+
+    @property
+    def later_customers(self) -> int:
+        return len({change.customer_name for change in self.later})
+
+    @property
+    def earlier_customers(self) -> int:
+        return len({change.customer_name for change in self.earlier})
+
+    @property
+    def later_span(self) -> str:
+        days = sorted({change.days for change in self.later})
+        if not days:
+            return ""
+        return str(days[0]) if len(days) == 1 else f"{days[0]}–{days[-1]}"
+
+    @property
+    def apologies(self) -> int:
+        return sum(1 for m in self.messages if m.kind == NotificationKind.PROMISE_LATER)
+
+    @property
+    def discounts(self) -> int:
+        return sum(1 for m in self.messages if m.kind == NotificationKind.PROMISE_LATER_DISCOUNT)
+
+    @property
+    def good_news(self) -> int:
+        return sum(1 for m in self.messages if m.kind == NotificationKind.PROMISE_EARLIER)
+
+
+@retry_on_conflict()
+def purchase_order_move_preview(
+    *, purchase_order: PurchaseOrder, new_date: dt.date, reason: str, by: User | None
+) -> MovePreview:
+    """The exact impact of `purchase_order_move_expected_date`, changing nothing.
+
+    Runs the real use case in a transaction that is always rolled back, and
+    reads what it wrote before the rollback: the promise changes and the
+    messages (new rows past the highest id before, and pending rows of the
+    changed orders it rewrote). Messages are not sent: their send is queued
+    on commit, and the rollback drops it. Raises ValidationError like the move.
+    """
+    with transaction.atomic():
+        old_date = PurchaseOrder.objects.values_list("expected_date", flat=True).get(
+            pk=purchase_order.pk
+        )
+        last_pk = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        pending_before = set(
+            Notification.objects.filter(
+                kind__in=PROMISE_KINDS,
+                status=NotificationStatus.PENDING,
+                not_before__gt=timezone.now(),
+            ).values_list("pk", flat=True)
+        )
+        revisions, changes = purchase_order_move_expected_date(
+            purchase_order=purchase_order, new_date=new_date, reason=reason, by=by
+        )
+        order_ids = {change.order_id for change in changes}
+        written = list(
+            Notification.objects.filter(
+                Q(pk__gt=last_pk) | Q(pk__in=pending_before, order_id__in=order_ids)
+            )
+            .select_related("customer", "order")
+            .order_by("pk")
+        )
+        withdrawn = len(
+            pending_before
+            - set(Notification.objects.filter(pk__in=pending_before).values_list("pk", flat=True))
+        )
+        lines = (
+            OrderLine.objects.select_related("order__customer", "product").in_bulk(
+                [change.line_id for change in changes]
+            )
+            if changes
+            else {}
+        )
+        email_by_order = {
+            message.order_id: message.get_kind_display()
+            for message in written
+            if message.kind in PROMISE_KINDS
+        }
+        preview_changes = []
+        opted_out = set()
+        for change in sorted(changes, key=lambda c: (lines[c.line_id].order.number, c.line_id)):
+            line = lines[change.line_id]
+            if line.order.customer.email_opt_out and not change.is_first and change.days_moved:
+                opted_out.add(line.order.customer.name)
+            preview_changes.append(
+                PreviewPromiseChange(
+                    line_id=line.pk,
+                    order_number=line.order.number,
+                    customer_name=line.order.customer.name,
+                    sku=line.product.sku,
+                    old_date=change.old_date,
+                    new_date=change.new_date,
+                    email=email_by_order.get(line.order_id, ""),
+                )
+            )
+        preview = MovePreview(
+            purchase_order=purchase_order.number,
+            old_date=old_date,
+            new_date=new_date,
+            reason=reason.strip(),
+            unchanged=not revisions,
+            changes=preview_changes,
+            messages=[
+                PreviewMessage(
+                    kind=message.kind,
+                    kind_label=message.get_kind_display(),
+                    customer_name=message.customer.name,
+                    order_number=message.order.number if message.order else "",
+                    with_discount=bool(message.context.get("discount")),
+                    updates_pending=message.pk <= last_pk,
+                )
+                for message in written
+            ],
+            withdrawn=withdrawn,
+            opted_out=sorted(opted_out),
+        )
+        transaction.set_rollback(True)
+    return preview

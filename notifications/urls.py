@@ -12,4 +12,19 @@ urlpatterns = [
         name="outbox-message-resend",
     ),
     path("policy/", views.policy, name="policy"),
+    path(
+        "purchase-orders/<str:number>/receive/submit/",
+        views.purchase_order_receive_submit,
+        name="purchase-order-receive-submit",
+    ),
+    path(
+        "purchase-orders/<str:number>/move-date/preview/",
+        views.purchase_order_move_preview,
+        name="purchase-order-move-preview",
+    ),
+    path(
+        "purchase-orders/<str:number>/move-date/",
+        views.purchase_order_move,
+        name="purchase-order-move",
+    ),
 ]

@@ -10,29 +10,46 @@ is checked here, for the page and each of its fragments alike.
 
 from __future__ import annotations
 
+from typing import Any
+
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import reswap, retarget, trigger_client_event
 from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
+from config.db import ConcurrencyConflict
 from config.roles import Role, has_role, role_required
 from notifications import selectors, updates
 from notifications.filters import OutboxFilter
-from notifications.forms import CompensationPolicyForm
+from notifications.forms import (
+    CompensationPolicyForm,
+    MoveExpectedDateForm,
+    PurchaseOrderReceiveForm,
+)
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_resend, notifications_sweep
 from notifications.tables import OutboxTable, held_until, status_badge
 from orders.links import LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
+from orders.selectors import (
+    order_lines_by_id,
+    purchase_order_for_receiving,
+    purchase_order_get,
+    purchase_order_open_lines,
+)
+from orders.services import ReceiptResult
+from orders.views import purchase_order_can_move, purchase_order_context, receive_form_context
+from suppliers.models import PurchaseOrder
 
 
 @require_http_methods(["GET", "POST"])
@@ -212,4 +229,236 @@ def policy(request: HttpRequest) -> HttpResponse:
         template += "#policy-form"
     response = render(request, template, {"form": form, "can_edit": can_edit})
     patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- receiving: the receive form's submit ---------------------------------------
+
+
+def _receipt_summary(result: ReceiptResult, products: dict[int, Any]) -> dict[str, Any]:
+    """What the result fragment shows: units per product, where they went, what is left."""
+    received: dict[int, dict[str, Any]] = {}
+    for line_id, units in result.received.items():
+        product = products[line_id]
+        entry = received.setdefault(product.pk, {"product": product, "units": 0})
+        entry["units"] += units
+    order_lines = order_lines_by_id(line_ids=[a.line_id for a in result.allocations])
+    allocations = [
+        {
+            "order_number": allocation.order_number,
+            "customer": order_lines[allocation.line_id].order.customer,
+            "product": order_lines[allocation.line_id].product,
+            "units": allocation.quantity,
+            "ready_to_ship": allocation.ready_to_ship,
+        }
+        for allocation in result.allocations
+    ]
+    return {
+        "received": list(received.values()),
+        "units_received": sum(result.received.values()),
+        "allocations": allocations,
+        "units_allocated": sum(a.quantity for a in result.allocations),
+        "ready_orders": result.ready_orders,
+        "left_in_stock": sorted(result.left_in_stock.items()),
+    }
+
+
+@role_required(Role.WAREHOUSE)
+@require_POST
+def purchase_order_receive_submit(request: HttpRequest, number: str) -> HttpResponse:
+    """Receive the units typed into the receive form and allocate them to the queue.
+
+    htmx gets the result fragment and `unitsReceived`, or the form again with
+    each message beside its line (200, nothing changed); without htmx a
+    success redirects to the receive page with a summary.
+    """
+    purchase_order = purchase_order_for_receiving(number=number)
+    lines = purchase_order_open_lines(purchase_order=purchase_order)
+    form = PurchaseOrderReceiveForm(request.POST, line_ids=[line.pk for line in lines])
+    result: ReceiptResult | None = None
+    if form.is_valid():
+        try:
+            result = updates.purchase_order_receive_from_form(
+                purchase_order=purchase_order,
+                quantities=form.quantities(),
+                receipt_state=form.cleaned_data["receipt_state"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, messages_ in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages_)
+            else:
+                form.add_error(None, error.messages)
+        except ConcurrencyConflict as error:
+            form.add_error(None, str(error))
+    if result is None:
+        posted = {line.pk: request.POST.get(f"line_{line.pk}", "") for line in lines}
+        context = receive_form_context(
+            purchase_order=purchase_order,
+            lines=lines,
+            values=posted,
+            errors=form.line_errors(),
+            form_errors=[str(message) for message in form.non_field_errors()],
+            # A form that was refused as out of date shows the numbers as they
+            # are now, so submitting it again is a deliberate second receipt.
+            state=None,
+        )
+        template = "orders/purchase_order_receive.html"
+        if _is_fragment_request(request):
+            template += "#receive-form"
+        request.nav_path = reverse("receiving")  # type: ignore[attr-defined]
+        return render(request, template, context)
+    summary = _receipt_summary(result, {line.pk: line.product for line in lines})
+    if not _is_fragment_request(request):
+        messages.success(
+            request,
+            _(
+                "Received %(units)d units on %(number)s: %(allocated)d allocated to the "
+                "backorder queue, %(ready)d orders now ready to ship."
+            )
+            % {
+                "units": summary["units_received"],
+                "number": purchase_order.number,
+                "allocated": summary["units_allocated"],
+                "ready": len(summary["ready_orders"]),
+            },
+        )
+        return redirect("purchase-order-receive", number=purchase_order.number)
+    purchase_order.refresh_from_db(fields=["status"])
+    response = render(
+        request,
+        "orders/purchase_order_receive.html#receive-result",
+        {"purchase_order": purchase_order, **summary},
+    )
+    trigger_client_event(
+        response,
+        "unitsReceived",
+        {"purchase_order": purchase_order.number, "units": summary["units_received"]},
+    )
+    return response
+
+
+# --- moving a purchase order's expected date (purchasing) -----------------------
+
+PO_TEMPLATE = "orders/purchase_order.html"
+
+
+def _purchase_order_or_404(number: str) -> PurchaseOrder:
+    try:
+        return purchase_order_get(number=number)
+    except PurchaseOrder.DoesNotExist as missing:
+        raise Http404(_("No purchase order %(number)s.") % {"number": number}) from missing
+
+
+def _move_form_again(
+    request: HttpRequest, purchase_order: PurchaseOrder, form: MoveExpectedDateForm
+) -> HttpResponse:
+    """The move form with its messages beside the fields; nothing was changed."""
+    if _is_fragment_request(request):
+        response = render(request, f"{PO_TEMPLATE}#move-form", {"po": purchase_order, "form": form})
+        # The form posted into #move-impact; its errors belong in the form itself.
+        return reswap(retarget(response, "#move-form"), "outerHTML")
+    context = {**purchase_order_context(request, purchase_order), "form": form}
+    return render(request, PO_TEMPLATE, context)
+
+
+def _move_form_checked(
+    request: HttpRequest, number: str
+) -> tuple[PurchaseOrder, MoveExpectedDateForm, bool]:
+    """The purchase order and the bound form, and whether both allow a move."""
+    purchase_order = _purchase_order_or_404(number)
+    form = MoveExpectedDateForm(request.POST)
+    valid = form.is_valid()
+    if not purchase_order_can_move(request.user, purchase_order):
+        form.add_error(
+            None,
+            _("%(number)s is %(status)s; its dates no longer matter.")
+            % {
+                "number": purchase_order.number,
+                "status": purchase_order.get_status_display().lower(),
+            },
+        )
+        valid = False
+    return purchase_order, form, valid
+
+
+@role_required(Role.PURCHASING)
+@require_POST
+def purchase_order_move_preview(request: HttpRequest, number: str) -> HttpResponse:
+    """What moving the expected date would do (exact; nothing is saved)."""
+    purchase_order, form, valid = _move_form_checked(request, number)
+    if not valid:
+        return _move_form_again(request, purchase_order, form)
+    try:
+        preview = updates.purchase_order_move_preview(
+            purchase_order=purchase_order,
+            new_date=form.cleaned_data["new_date"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except (ValidationError, ConcurrencyConflict) as error:
+        form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+        return _move_form_again(request, purchase_order, form)
+    fragment = _is_fragment_request(request)
+    if fragment:
+        context: dict[str, Any] = {
+            "po": purchase_order,
+            "form": form,
+            "preview": preview,
+            "fragment": True,
+        }
+        return render(request, f"{PO_TEMPLATE}#move-impact", context)
+    context = {**purchase_order_context(request, purchase_order), "form": form, "preview": preview}
+    return render(request, PO_TEMPLATE, context)
+
+
+@role_required(Role.PURCHASING)
+@require_POST
+def purchase_order_move(request: HttpRequest, number: str) -> HttpResponse:
+    """Move the expected date and tell the customers it affects."""
+    purchase_order, form, valid = _move_form_checked(request, number)
+    if not valid:
+        return _move_form_again(request, purchase_order, form)
+    new_date = form.cleaned_data["new_date"]
+    try:
+        revisions, changes = updates.purchase_order_move_expected_date(
+            purchase_order=purchase_order,
+            new_date=new_date,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except (ValidationError, ConcurrencyConflict) as error:
+        form.add_error(None, error if isinstance(error, ValidationError) else str(error))
+        return _move_form_again(request, purchase_order, form)
+    moved = [change for change in changes if not change.is_first and change.days_moved]
+    if revisions:
+        notice = _(
+            "%(number)s is now expected on %(date)s. %(promises)d customer promise(s) moved; "
+            "the customers are told through the outbox."
+        ) % {"number": purchase_order.number, "date": new_date, "promises": len(moved)}
+    else:
+        notice = _("The date was already %(date)s: nothing changed and nobody was emailed.") % {
+            "date": new_date
+        }
+    if not _is_fragment_request(request):
+        (messages.success if revisions else messages.info)(request, notice)
+        return redirect("purchase-order", number=purchase_order.number)
+    purchase_order = _purchase_order_or_404(number)
+    context = {
+        **purchase_order_context(request, purchase_order),
+        "notice": notice,
+        "notice_level": "success" if revisions else "info",
+    }
+    response = render(request, f"{PO_TEMPLATE}#po-detail", context)
+    if revisions:
+        trigger_client_event(
+            response,
+            "expectedDateMoved",
+            {
+                "purchase_order": purchase_order.number,
+                "date": new_date.isoformat(),
+                "promises_moved": len(moved),
+            },
+        )
     return response

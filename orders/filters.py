@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Warehouse
 from orders.models import OrderLine
-from suppliers.models import PurchaseOrderLine, Supplier
+from suppliers.models import PurchaseOrderLine, PurchaseOrderStatus, Supplier
 
 
 class WholeNumberFilter(django_filters.Filter):
@@ -113,3 +113,36 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_estimate(self, lines: QuerySet[OrderLine], name: str, value: bool) -> QuerySet:
         return lines.filter(promise_is_estimate=True) if value else lines
+
+
+class PurchaseOrderFilterForm(forms.Form):
+    """What the purchase order list can be narrowed to: status and supplier."""
+
+    STATUS_CHOICES = [
+        ("open", _("Open")),
+        ("all", _("All")),
+        *PurchaseOrderStatus.choices,
+    ]
+
+    status = forms.ChoiceField(label=_("Status"), choices=STATUS_CHOICES, required=False)
+    supplier = forms.ModelChoiceField(
+        label=_("Supplier"),
+        queryset=Supplier.objects.order_by("name"),
+        required=False,
+        empty_label=_("All suppliers"),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for `purchase_order_list`; invalid values are left out."""
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        supplier = cleaned.get("supplier")
+        return {
+            "status": cleaned.get("status") or "open",
+            "supplier_id": supplier.pk if supplier is not None else None,
+        }
+
+    @property
+    def is_active(self) -> bool:
+        filters = self.filters()
+        return filters["status"] != "open" or filters["supplier_id"] is not None

@@ -7,6 +7,7 @@ from typing import Any
 
 import django_tables2 as tables
 from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -194,3 +195,137 @@ class QueueTable(tables.Table):
         lines: QuerySet[OrderLine] = self.data.data  # the queryset, sorted by the table
         for line in lines.iterator(chunk_size=chunk_size):
             yield self.export_row(line)
+
+
+class ReceivingTable(tables.Table):
+    """Open purchase orders on the receiving page, soonest expected first.
+
+    The order is fixed (what arrives next is on top), so no column sorts.
+    """
+
+    number = tables.Column(
+        verbose_name=_("Purchase order"), orderable=False, attrs={"td": {"class": "po-number"}}
+    )
+    supplier = tables.Column(accessor="supplier__name", verbose_name=_("Supplier"), orderable=False)
+    warehouse = tables.Column(
+        accessor="warehouse__code", verbose_name=_("Warehouse"), orderable=False
+    )
+    next_expected = tables.Column(
+        verbose_name=_("Expected"),
+        orderable=False,
+        attrs={"td": {"class": "date nowrap"}, "th": {"class": "date"}},
+    )
+    open_lines = tables.Column(verbose_name=_("Lines"), orderable=False, attrs=NUMBER)
+    units_outstanding = tables.Column(verbose_name=_("Units"), orderable=False, attrs=NUMBER)
+    receive = tables.Column(
+        accessor="number",
+        verbose_name="",
+        orderable=False,
+        attrs={"td": {"class": "actions"}, "th": {"class": "actions"}},
+    )
+
+    class Meta:
+        template_name = "tables/table.html"
+        attrs = {"id": "receiving-table", "class": "receiving-table"}
+        row_attrs = {"id": lambda record: f"po-row-{record.pk}"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = timezone.localdate()
+
+    def render_number(self, value: str, record: Any) -> SafeString:
+        badge = (
+            format_html(' <span class="badge">{}</span>', gettext("partly received"))
+            if record.status == "partially_received"
+            else ""
+        )
+        return format_html(
+            '<a href="{}">{}</a>{}',
+            reverse("purchase-order-receive", args=[value]),
+            value,
+            badge,
+        )
+
+    def render_next_expected(self, value: Any) -> SafeString:
+        date = format_html('<time datetime="{}">{}</time>', value.isoformat(), value)
+        if value < self.today:
+            days = (self.today - value).days
+            return format_html(
+                '{} <span class="badge badge-bad" title="{}">{}</span>',
+                date,
+                gettext("%(days)s days past the expected date") % {"days": days},
+                gettext("overdue"),
+            )
+        return date
+
+    def render_receive(self, value: str) -> SafeString:
+        return format_html(
+            '<a class="button button-secondary" href="{}">{}</a>',
+            reverse("purchase-order-receive", args=[value]),
+            gettext("Receive"),
+        )
+
+
+PO_STATUS_BADGES = {
+    "draft": "badge badge-estimate",
+    "ordered": "badge",
+    "partially_received": "badge badge-warn",
+    "received": "badge badge-ok",
+    "cancelled": "badge badge-bad",
+}
+
+
+def po_status_badge(purchase_order: Any) -> SafeString:
+    """The status as a badge whose text says it (colour is only a hint)."""
+    return format_html(
+        '<span class="{}">{}</span>',
+        PO_STATUS_BADGES.get(purchase_order.status, "badge"),
+        purchase_order.get_status_display(),
+    )
+
+
+class PurchaseOrderTable(tables.Table):
+    """Purchase orders on /purchase-orders/: soonest expected first unless sorted."""
+
+    number = tables.Column(verbose_name=_("Purchase order"), attrs={"td": {"class": "po-number"}})
+    supplier = tables.Column(accessor="supplier__name", verbose_name=_("Supplier"))
+    warehouse = tables.Column(
+        accessor="warehouse__code", verbose_name=_("Warehouse"), orderable=False
+    )
+    status = tables.Column(verbose_name=_("Status"))
+    expected_date = tables.Column(
+        verbose_name=_("Expected"), attrs={"td": {"class": "date nowrap"}, "th": {"class": "date"}}
+    )
+    line_count = tables.Column(verbose_name=_("Lines"), attrs=NUMBER)
+    units_outstanding = tables.Column(verbose_name=_("Units outstanding"), attrs=NUMBER)
+
+    class Meta:
+        template_name = "tables/table.html"
+        attrs = {"id": "po-table", "class": "po-table"}
+        row_attrs = {"id": lambda record: f"po-list-row-{record.pk}"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = timezone.localdate()
+
+    def render_number(self, value: str) -> SafeString:
+        return format_html('<a href="{}">{}</a>', reverse("purchase-order", args=[value]), value)
+
+    def render_status(self, record: Any) -> SafeString:
+        return po_status_badge(record)
+
+    def render_expected_date(self, value: Any, record: Any) -> SafeString:
+        date = format_html('<time datetime="{}">{}</time>', value.isoformat(), value)
+        if record.is_open and value < self.today:
+            return format_html(
+                '{} <span class="badge badge-bad" title="{}">{}</span>',
+                date,
+                gettext("%(days)s days past the expected date")
+                % {"days": (self.today - value).days},
+                gettext("overdue"),
+            )
+        return date
+
+    def order_expected_date(self, orders: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
+        key = F("expected_date").desc() if is_descending else F("expected_date").asc()
+        return orders.order_by(key, "number"), True

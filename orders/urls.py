@@ -5,4 +5,12 @@ from orders import views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("queue/", views.queue, name="queue"),
     path("queue/export.csv", views.queue_export, name="queue-export"),
+    path("receiving/", views.receiving, name="receiving"),
+    path(
+        "purchase-orders/<str:number>/receive/",
+        views.purchase_order_receive,
+        name="purchase-order-receive",
+    ),
+    path("purchase-orders/", views.purchase_orders, name="purchase-orders"),
+    path("purchase-orders/<str:number>/", views.purchase_order, name="purchase-order"),
 ]
