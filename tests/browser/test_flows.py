@@ -1,0 +1,103 @@
+"""The back office in a real browser, a screenshot per step (build/screenshots/).
+
+Purchasing moves a purchase order's date, reads the impact, confirms; customer
+service finds the apologies in the outbox. Warehouse receives the purchase
+order and watches the queue shrink.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from inventory.models import Warehouse
+from notifications import updates
+from orders.services import LineRequest
+from suppliers.models import PurchaseOrder
+from suppliers.services import PurchaseLineRequest
+from tests.factories import CustomerFactory, ProductFactory, SupplierFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def waiting_shop() -> PurchaseOrder:
+    """Three customers waiting for a purchase order due in 6 days."""
+    call_command("load_demo", "--users-only")
+    warehouse = Warehouse.objects.create(code="JKT", name="Jakarta")
+    product = ProductFactory.create(sku="LT-MSF", name="Motion Sensor Floodlight")
+    po, _changes = updates.purchase_order_create(
+        supplier=SupplierFactory.create(name="Brightway Lighting"),
+        warehouse=warehouse,
+        lines=[PurchaseLineRequest(product, 6)],
+        expected_date=timezone.localdate() + dt.timedelta(days=6),
+        by=None,
+        confirm=True,
+    )
+    for name in ("Ayu Lestari", "Mia Carter", "Budi Halim"):
+        updates.order_place(
+            customer=CustomerFactory.create(name=name),
+            warehouse=warehouse,
+            lines=[LineRequest(product, 2)],
+            by=None,
+        )
+    return po
+
+
+def log_in(page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_purchasing_moves_a_date_and_service_sees_the_apologies(
+    live_server, page, screenshot, waiting_shop
+) -> None:
+    po = waiting_shop
+    log_in(page, live_server, "purchasing")
+    page.goto(f"{live_server.url}/purchase-orders/{po.number}/")
+    assert page.locator("#po-waiting tbody tr").count() == 3
+    screenshot("flow-po-1-detail")
+    new_date = timezone.localdate() + dt.timedelta(days=8)
+    page.fill("#move-new-date", new_date.isoformat())
+    page.fill("#move-reason", "Supplier confirmed a port delay")
+    page.click("#move-form button[type=submit]")
+    page.wait_for_selector("text=Confirm and tell customers")
+    impact = page.inner_text("#move-impact")
+    assert "3 lines" in impact and "+2 days" in impact
+    screenshot("flow-po-2-impact")
+    page.click("text=Confirm and tell customers")
+    page.wait_for_selector(f"#po-history >> text={new_date.isoformat()}")
+    screenshot("flow-po-3-confirmed")
+
+    log_in(page, live_server, "service")
+    page.goto(f"{live_server.url}/outbox/?kind=promise_later")
+    rows = page.locator(".table-container tbody tr:not(:has(td.empty))")
+    assert rows.count() == 3
+    assert "delayed" in rows.first.inner_text()
+    screenshot("flow-po-4-outbox")
+
+
+def test_warehouse_receives_and_the_queue_shrinks(live_server, page, screenshot, waiting_shop):
+    po = waiting_shop
+    log_in(page, live_server, "warehouse")
+    page.goto(f"{live_server.url}/queue/")
+    assert page.locator(".table-container tbody tr:not(:has(td.empty))").count() == 3
+    screenshot("flow-receive-1-queue")
+    page.goto(f"{live_server.url}/purchase-orders/{po.number}/receive/")
+    line = po.lines.get()
+    page.fill(f"input[name=line_{line.pk}]", "4")
+    screenshot("flow-receive-2-form")
+    page.click("text=Receive these units")
+    page.wait_for_selector("text=Orders now ready to ship")
+    assert page.locator("text=ready to ship").count() >= 2
+    screenshot("flow-receive-3-result")
+    page.goto(f"{live_server.url}/queue/")
+    assert page.locator(".table-container tbody tr:not(:has(td.empty))").count() == 1
+    screenshot("flow-receive-4-queue")
