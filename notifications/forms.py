@@ -172,3 +172,60 @@ class MoveExpectedDateForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": _("e.g. supplier confirmed a port delay")}),
         error_messages={"required": _("Say why the date moves; customers may be told.")},
     )
+
+
+class ShipOrderForm(forms.Form):
+    """The carrier's tracking number for shipping everything allocated on an order."""
+
+    tracking_number = forms.CharField(
+        label=_("Tracking number"),
+        max_length=64,
+        error_messages={
+            "required": _("Enter the carrier's tracking number."),
+            "max_length": _("A tracking number has at most 64 characters."),
+        },
+    )
+
+
+class StockAdjustForm(forms.Form):
+    """A stock count correction in one warehouse: units found (+) or lost (−).
+
+    Only the shape is checked here; zero, a missing reason or going below what
+    is allocated are the use case's to refuse, under lock.
+    """
+
+    warehouse = forms.IntegerField(widget=forms.HiddenInput)
+    change = forms.IntegerField(
+        label=_("Change"),
+        error_messages={
+            "required": _("Enter the change in units, e.g. 5 or -2."),
+            "invalid": _("Enter a whole number of units, e.g. 5 or -2."),
+        },
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
+
+
+class OrderLineCancelForm(forms.Form):
+    """Why customer service cancels a line's backordered remainder."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        error_messages={"required": _("Say why; the customer is told the items are cancelled.")},
+    )
+
+
+class OrderLinePriorityForm(forms.Form):
+    """A waiting line's manual priority in the queue (higher is served first)."""
+
+    priority = forms.IntegerField(
+        label=_("Priority"),
+        min_value=-100,
+        max_value=100,
+        error_messages={
+            "required": _("Enter a whole number from -100 to 100."),
+            "invalid": _("Enter a whole number from -100 to 100."),
+            "min_value": _("Enter a whole number from -100 to 100."),
+            "max_value": _("Enter a whole number from -100 to 100."),
+        },
+    )

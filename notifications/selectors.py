@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from notifications.models import CompensationPolicy, Notification
+from notifications.models import CompensationPolicy, DiscountCode, Notification
 
 
 def notification_list_outbox() -> QuerySet[Notification]:
@@ -33,3 +33,34 @@ def notification_get_message(*, notification_id: int) -> Notification:
 def compensation_policy_get() -> CompensationPolicy:
     """The one policy row (created with the defaults the first time)."""
     return CompensationPolicy.current()
+
+
+MESSAGES_LIMIT = 100
+
+
+def notification_list_for_order(*, order_id: int) -> list[Notification]:
+    """The messages about one order, newest first (bodies left in the database)."""
+    return list(
+        Notification.objects.filter(order_id=order_id)
+        .defer("body_text", "body_html", "context")
+        .order_by("-created_at", "-pk")[:MESSAGES_LIMIT]
+    )
+
+
+def notification_list_for_customer(*, customer_id: int) -> list[Notification]:
+    """The newest messages to one customer, with their orders."""
+    return list(
+        Notification.objects.filter(customer_id=customer_id)
+        .select_related("order")
+        .defer("body_text", "body_html", "context")
+        .order_by("-created_at", "-pk")[:MESSAGES_LIMIT]
+    )
+
+
+def discount_codes_for_customer(*, customer_id: int) -> list[DiscountCode]:
+    """The discount codes issued to one customer, newest first."""
+    return list(
+        DiscountCode.objects.filter(customer_id=customer_id)
+        .select_related("order", "issued_by")
+        .order_by("-created_at", "-pk")[:MESSAGES_LIMIT]
+    )

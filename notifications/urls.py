@@ -27,4 +27,23 @@ urlpatterns = [
         views.purchase_order_move,
         name="purchase-order-move",
     ),
+    path("shipping/<str:number>/ship/", views.order_ship, name="order-ship"),
+    path("products/<str:sku>/adjust/", views.product_adjust, name="product-adjust"),
+    path("orders/<str:number>/messages/", views.order_messages, name="order-messages"),
+    path(
+        "orders/<str:number>/lines/<int:line_id>/cancel/",
+        views.order_line_cancel,
+        name="order-line-cancel",
+    ),
+    path(
+        "orders/<str:number>/lines/<int:line_id>/priority/",
+        views.order_line_priority,
+        name="order-line-priority",
+    ),
+    path(
+        "customers/<int:customer_id>/messages/",
+        views.customer_messages,
+        name="customer-messages",
+    ),
+    path("dashboard/", views.dashboard, name="dashboard"),
 ]

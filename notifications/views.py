@@ -28,17 +28,23 @@ from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
-from config.roles import Role, has_role, role_required
-from notifications import selectors, updates
+from config.roles import ALL_ROLES, Role, has_role, role_required
+from notifications import forms, selectors, updates
+from notifications.dashboard import dashboard_charts, dashboard_kpis
 from notifications.filters import OutboxFilter
 from notifications.forms import (
     CompensationPolicyForm,
     MoveExpectedDateForm,
     PurchaseOrderReceiveForm,
+    ShipOrderForm,
+    StockAdjustForm,
 )
 from notifications.models import Notification, NotificationStatus
 from notifications.services import notification_resend, notifications_sweep
 from notifications.tables import OutboxTable, held_until, status_badge
+from orders import models as order_models
+from orders import selectors as order_selectors
+from orders import views as order_views
 from orders.links import LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
 from orders.selectors import (
@@ -48,7 +54,12 @@ from orders.selectors import (
     purchase_order_open_lines,
 )
 from orders.services import ReceiptResult
-from orders.views import purchase_order_can_move, purchase_order_context, receive_form_context
+from orders.views import (
+    product_stock_context,
+    purchase_order_can_move,
+    purchase_order_context,
+    receive_form_context,
+)
 from suppliers.models import PurchaseOrder
 
 
@@ -461,4 +472,376 @@ def purchase_order_move(request: HttpRequest, number: str) -> HttpResponse:
                 "promises_moved": len(moved),
             },
         )
+    return response
+
+
+# --- ready to ship: shipping an order (warehouse) --------------------------------
+
+SHIPPING_TEMPLATE = "orders/shipping.html"
+
+
+def _form_errors_from(form: Any, error: ValidationError) -> None:
+    """A use case's ValidationError onto the form: by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@role_required(Role.WAREHOUSE)
+@require_POST
+def order_ship(request: HttpRequest, number: str) -> HttpResponse:
+    """Ship everything allocated on an order with a tracking number; the
+    customer gets the shipped email.
+
+    htmx gets the order's row replaced by a confirmation and `orderShipped`,
+    or the row again with the message beside the field (200, nothing
+    changed); without htmx it redirects to the page with a message.
+    """
+    order = order_selectors.shipping_order(number=number)
+    form = ShipOrderForm(request.POST)
+    shipment = None
+    if form.is_valid():
+        try:
+            shipment = updates.shipment_create(
+                order=order,
+                tracking_number=form.cleaned_data["tracking_number"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        except ConcurrencyConflict as error:
+            form.add_error(None, str(error))
+    if shipment is None:
+        if not _is_fragment_request(request):
+            for message in [*form.non_field_errors(), *form.errors.get("tracking_number", [])]:
+                messages.error(request, f"{order.number}: {message}")
+            return redirect("shipping")
+        # Show the order as it is now: a second submit finds nothing allocated.
+        order = order_selectors.shipping_order(number=number)
+        return render(
+            request,
+            f"{SHIPPING_TEMPLATE}#ship-order",
+            {"order": order, "form": form, "values": request.POST},
+        )
+    units = sum(line.quantity for line in shipment.lines.all())
+    notice = _("Shipped %(number)s with tracking %(tracking)s (%(units)d units).") % {
+        "number": order.number,
+        "tracking": shipment.tracking_number,
+        "units": units,
+    }
+    if not _is_fragment_request(request):
+        messages.success(request, notice)
+        return redirect("shipping")
+    response = render(
+        request,
+        f"{SHIPPING_TEMPLATE}#ship-done",
+        {"order": order, "shipment": shipment, "units": units, "notice": notice},
+    )
+    trigger_client_event(
+        response,
+        "orderShipped",
+        {"order": order.number, "tracking_number": shipment.tracking_number, "units": units},
+    )
+    return response
+
+
+# --- product: adjusting stock (warehouse) ------------------------------------------
+
+PRODUCT_TEMPLATE = "orders/product.html"
+
+
+@role_required(Role.WAREHOUSE)
+@require_POST
+def product_adjust(request: HttpRequest, sku: str) -> HttpResponse:
+    """Correct the stock count of a product in one warehouse; units found go
+    to the waiting orders at once and their customers are told.
+
+    htmx gets the stock fragment and `stockAdjusted`, or the stock fragment
+    with the message beside the field (200, nothing changed); without htmx it
+    redirects to the product page with a message.
+    """
+    product = order_selectors.product_get(sku=sku)
+    form = StockAdjustForm(request.POST)
+    warehouses = {warehouse.pk: warehouse for warehouse in order_selectors.product_warehouses()}
+    allocations = None
+    warehouse = None
+    if form.is_valid():
+        warehouse = warehouses.get(form.cleaned_data["warehouse"])
+        if warehouse is None:
+            form.add_error(None, _("Choose a warehouse."))
+        else:
+            try:
+                allocations = updates.stock_adjust(
+                    product=product,
+                    warehouse=warehouse,
+                    change=form.cleaned_data["change"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _form_errors_from(form, error)
+            except ConcurrencyConflict as error:
+                form.add_error(None, str(error))
+    if allocations is None or warehouse is None:
+        errors = {
+            ("form" if field == "__all__" else field): [str(m) for m in messages_]
+            for field, messages_ in form.errors.items()
+        }
+        if not _is_fragment_request(request):
+            for field_messages in errors.values():
+                for message in field_messages:
+                    messages.error(request, message)
+            return redirect("product", sku=product.sku)
+        try:
+            warehouse_id = int(request.POST.get("warehouse", ""))
+        except ValueError:
+            warehouse_id = None
+        context = product_stock_context(
+            request,
+            product,
+            adjust_warehouse_id=warehouse_id,
+            adjust_values={
+                "change": request.POST.get("change", ""),
+                "reason": request.POST.get("reason", ""),
+            },
+            adjust_errors=errors,
+        )
+        return render(request, f"{PRODUCT_TEMPLATE}#product-stock", context)
+    change = form.cleaned_data["change"]
+    allocated = sum(allocation.quantity for allocation in allocations)
+    notice = _("Stock of %(sku)s in %(warehouse)s changed by %(change)+d units.") % {
+        "sku": product.sku,
+        "warehouse": warehouse.code,
+        "change": change,
+    }
+    if allocated:
+        notice += " " + _("%(units)d units went to waiting orders; their customers are told.") % {
+            "units": allocated
+        }
+    if not _is_fragment_request(request):
+        messages.success(request, notice)
+        return redirect("product", sku=product.sku)
+    context = product_stock_context(request, product, notice=notice)
+    response = render(request, f"{PRODUCT_TEMPLATE}#product-stock", context)
+    trigger_client_event(
+        response,
+        "stockAdjusted",
+        {
+            "sku": product.sku,
+            "warehouse": warehouse.code,
+            "change": change,
+            "allocated": allocated,
+        },
+    )
+    return response
+
+
+# --- the order and customer pages: messages, cancelling and priority -------------
+
+ORDER_TEMPLATE = "orders/order.html"
+
+
+def _can_open_outbox(user: Any) -> bool:
+    """The outbox is for customer service and purchasing: others see subjects only."""
+    return has_role(user, Role.CUSTOMER_SERVICE, Role.PURCHASING)
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def order_messages(request: HttpRequest, number: str) -> HttpResponse:
+    """The messages sent about one order: the order page loads them (htmx) and
+    reloads them when a line is cancelled; without htmx, a page of its own."""
+    sales_order = order_views.order_or_404(number)
+    fragment_template = f"{ORDER_TEMPLATE}#order-messages"
+    context = {
+        "order": sales_order,
+        "notifications": [
+            (notification, status_badge(notification))
+            for notification in selectors.notification_list_for_order(order_id=sales_order.pk)
+        ],
+        "can_open_outbox": _can_open_outbox(request.user),
+        "fragment_template": fragment_template,
+        "back_url": reverse("order", args=[sales_order.number]),
+        "back_label": sales_order.number,
+    }
+    template = fragment_template if _is_fragment_request(request) else "orders/messages.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def customer_messages(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The messages and discount codes a customer was sent, for the customer page."""
+    try:
+        person = order_selectors.customer_get(customer_id=customer_id)
+    except order_models.Customer.DoesNotExist as missing:
+        raise Http404(_("No customer %(id)s.") % {"id": customer_id}) from missing
+    fragment_template = "orders/customer.html#customer-messages"
+    context = {
+        "customer": person,
+        "notifications": [
+            (notification, status_badge(notification))
+            for notification in selectors.notification_list_for_customer(customer_id=person.pk)
+        ],
+        "discount_codes": selectors.discount_codes_for_customer(customer_id=person.pk),
+        "can_open_outbox": _can_open_outbox(request.user),
+        "messages_limit": selectors.MESSAGES_LIMIT,
+        "fragment_template": fragment_template,
+        "back_url": reverse("customer", args=[person.pk]),
+        "back_label": person.name,
+    }
+    template = fragment_template if _is_fragment_request(request) else "orders/messages.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _order_line_or_404(number: str, line_id: int) -> tuple[SalesOrder, order_models.OrderLine]:
+    sales_order = order_views.order_or_404(number)
+    line = next(
+        (line for line in order_selectors.order_lines(order=sales_order) if line.pk == line_id),
+        None,
+    )
+    if line is None:
+        raise Http404(
+            _("Order %(number)s has no line %(line)s.") % {"number": number, "line": line_id}
+        )
+    return sales_order, line
+
+
+def _validation_messages(error: ValidationError) -> list[str]:
+    return [str(message) for message in error.messages]
+
+
+def _order_lines_again(
+    request: HttpRequest,
+    sales_order: SalesOrder,
+    *,
+    key: tuple[int, str],
+    errors: list[str],
+    value: Any,
+) -> HttpResponse:
+    """The lines again with the message beside the field; nothing was changed."""
+    shown: dict[str, Any] = {"errors": {key: errors}, "values": {key: value}}
+    if _is_fragment_request(request):
+        context = order_views.order_lines_context(request, sales_order, **shown)
+        return render(request, f"{ORDER_TEMPLATE}#order-lines", context)
+    return render(
+        request, ORDER_TEMPLATE, order_views.order_page_context(request, sales_order, **shown)
+    )
+
+
+def _order_lines_done(
+    request: HttpRequest, sales_order: SalesOrder, notice: str, event: str, detail: dict[str, Any]
+) -> HttpResponse:
+    if not _is_fragment_request(request):
+        messages.success(request, notice)
+        return redirect("order", number=sales_order.number)
+    sales_order = order_views.order_or_404(sales_order.number)
+    context = order_views.order_lines_context(request, sales_order, notice=notice)
+    response = render(request, f"{ORDER_TEMPLATE}#order-lines", context)
+    trigger_client_event(response, event, detail)
+    return response
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def order_line_cancel(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    """Cancel a line's backordered remainder; the customer is told (outbox)."""
+    sales_order, line = _order_line_or_404(number, line_id)
+    form = forms.OrderLineCancelForm(request.POST)
+    key = (line.pk, "cancel")
+    reason = request.POST.get("reason", "")
+    if not form.is_valid():
+        return _order_lines_again(
+            request,
+            sales_order,
+            key=key,
+            errors=[str(error) for error in form.errors["reason"]],
+            value=reason,
+        )
+    try:
+        cancellation = updates.order_line_cancel(
+            line=line,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except ValidationError as error:
+        return _order_lines_again(
+            request, sales_order, key=key, errors=_validation_messages(error), value=reason
+        )
+    except ConcurrencyConflict as error:
+        return _order_lines_again(request, sales_order, key=key, errors=[str(error)], value=reason)
+    notice = _(
+        "Cancelled %(units)d backordered × %(sku)s; refund due %(refund)s. "
+        "The customer is told through the outbox."
+    ) % {"units": cancellation.quantity, "sku": line.product.sku, "refund": cancellation.refund_due}
+    return _order_lines_done(
+        request,
+        sales_order,
+        notice,
+        "orderLineCancelled",
+        {"order": sales_order.number, "line": line.pk, "units": cancellation.quantity},
+    )
+
+
+@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@require_POST
+def order_line_priority(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    """Move a waiting line up or down its product's queue."""
+    sales_order, line = _order_line_or_404(number, line_id)
+    form = forms.OrderLinePriorityForm(request.POST)
+    key = (line.pk, "priority")
+    value = request.POST.get("priority", "")
+    if not form.is_valid():
+        return _order_lines_again(
+            request,
+            sales_order,
+            key=key,
+            errors=[str(error) for error in form.errors["priority"]],
+            value=value,
+        )
+    try:
+        changed = updates.order_line_set_priority(
+            line=line,
+            priority=form.cleaned_data["priority"],
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except ValidationError as error:
+        return _order_lines_again(
+            request, sales_order, key=key, errors=_validation_messages(error), value=value
+        )
+    except ConcurrencyConflict as error:
+        return _order_lines_again(request, sales_order, key=key, errors=[str(error)], value=value)
+    notice = _("%(sku)s now has priority %(priority)d in the queue.") % {
+        "sku": line.product.sku,
+        "priority": changed.priority,
+    }
+    return _order_lines_done(
+        request,
+        sales_order,
+        notice,
+        "priorityChanged",
+        {"order": sales_order.number, "line": line.pk, "priority": changed.priority},
+    )
+
+
+# --- the dashboard (every role) -------------------------------------------------
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """KPIs over the whole shop; the KPI grid alone for htmx (the Refresh button)."""
+    kpis = dashboard_kpis()
+    context = {"kpis": kpis, "charts": dashboard_charts(kpis)}
+    template = "notifications/dashboard.html"
+    if _is_fragment_request(request):
+        template += "#kpis"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
     return response

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
-from orders.models import QUEUE_ORDER, OrderLine, PromiseRevision
+from inventory.models import Product, StockLevel, StockMove, Warehouse
+from orders.models import (
+    QUEUE_ORDER,
+    Cancellation,
+    Customer,
+    CustomerChoice,
+    OrderLine,
+    PromiseRevision,
+    SalesOrder,
+    Shipment,
+)
 from suppliers.models import (
     OPEN_PO_STATUSES,
     ExpectedDateRevision,
@@ -285,3 +300,354 @@ def purchase_order_date_moves(*, purchase_order: PurchaseOrder) -> list[DateMove
             )
         )
     return moves
+
+
+# --- shipping (/shipping/) ----------------------------------------------------
+
+
+def shipping_orders() -> QuerySet[SalesOrder]:
+    """Orders with allocated units, oldest placed first, ready for the shipping page.
+
+    Each order carries `ready_lines`: its lines with allocated units, with their
+    products, in line order (one prefetch query for the whole page). The
+    customer and warehouse come in the same query as the orders. Slice it:
+    the page never counts.
+    """
+    return (
+        SalesOrder.objects.filter(
+            Exists(OrderLine.objects.ready_to_ship().filter(order=OuterRef("pk")))
+        )
+        .select_related("customer", "warehouse")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.ready_to_ship().select_related("product").order_by("pk"),
+                to_attr="ready_lines",
+            )
+        )
+        .order_by("placed_at", "pk")
+    )
+
+
+def shipping_order(*, number: str) -> SalesOrder:
+    """One order with its `ready_lines` (possibly none left), 404 if unknown."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        SalesOrder.objects.select_related("customer", "warehouse").prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.ready_to_ship().select_related("product").order_by("pk"),
+                to_attr="ready_lines",
+            )
+        ),
+        number=number,
+    )
+
+
+# --- product (/products/<sku>/) -------------------------------------------------
+
+PRODUCT_QUEUE_LIMIT = 200
+
+
+@dataclass
+class ProductQueueSummary:
+    """The waiting lines and units of one product in one warehouse."""
+
+    warehouse_id: int
+    lines: int
+    units: int
+
+
+def product_get(*, sku: str) -> Product:
+    """One product by SKU (404 if unknown)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Product, sku=sku)
+
+
+def product_warehouses() -> list[Warehouse]:
+    """Every warehouse, by code (a handful: the stock table has a row for each)."""
+    return list(Warehouse.objects.order_by("code"))
+
+
+def product_stock_levels(*, product: Product) -> dict[int, StockLevel]:
+    """The product's stock level in each warehouse that has one, by warehouse id."""
+    return {level.warehouse_id: level for level in StockLevel.objects.filter(product=product)}
+
+
+def product_inbound_lines(*, product: Product) -> list[PurchaseOrderLine]:
+    """Open purchase order lines still expecting the product, soonest expected first."""
+    return list(
+        PurchaseOrderLine.objects.filter(
+            product=product,
+            purchase_order__status__in=OPEN_PO_STATUSES,
+            received__lt=F("ordered"),
+        )
+        .select_related("purchase_order__supplier", "purchase_order__warehouse")
+        .order_by("expected_date", "purchase_order__number", "pk")
+    )
+
+
+def product_queue_summary(*, product: Product) -> dict[int, ProductQueueSummary]:
+    """Waiting lines and backordered units of the product per warehouse (one query)."""
+    rows = (
+        OrderLine.objects.backordered()
+        .filter(product=product)
+        .order_by()
+        .values("warehouse_id")
+        .annotate(
+            line_count=Count("pk"),
+            units=Sum(F("ordered") - F("allocated") - F("shipped") - F("cancelled")),
+        )
+    )
+    return {
+        row["warehouse_id"]: ProductQueueSummary(
+            warehouse_id=row["warehouse_id"], lines=row["line_count"], units=row["units"] or 0
+        )
+        for row in rows
+    }
+
+
+def product_queue(*, product: Product, limit: int = PRODUCT_QUEUE_LIMIT) -> list[OrderLine]:
+    """The product's waiting lines per warehouse (by code), each in queue order.
+
+    Each line carries `queue_position` (1 = next to get stock in its warehouse)
+    and `units_waiting`; order, customer and warehouse come in the same query.
+    At most `limit` lines: the positions stay right because each warehouse's
+    queue is read from its start.
+    """
+    lines: list[OrderLine] = list(
+        OrderLine.objects.backordered()
+        .filter(product=product)
+        .select_related("order__customer", "warehouse")
+        .annotate(
+            units_waiting=ExpressionWrapper(
+                F("ordered") - F("allocated") - F("shipped") - F("cancelled"),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("warehouse__code", *QUEUE_ORDER)[:limit]
+    )
+    position: dict[int, int] = {}
+    for line in lines:
+        position[line.warehouse_id] = position.get(line.warehouse_id, 0) + 1
+        line.queue_position = position[line.warehouse_id]  # type: ignore[attr-defined]
+    return lines
+
+
+# --- the order page (/orders/<number>/) and the customer page (/customers/<id>/) ---
+
+
+def order_get(*, number: str) -> SalesOrder:
+    """One sales order with its customer and warehouse (raises DoesNotExist)."""
+    return SalesOrder.objects.select_related("customer", "warehouse", "created_by").get(
+        number=number
+    )
+
+
+def order_lines(*, order: SalesOrder) -> list[OrderLine]:
+    """The order's lines with their products, in entry order."""
+    return list(order.lines.select_related("product").order_by("pk"))
+
+
+def order_promise_revisions(*, order: SalesOrder) -> dict[int, list[PromiseRevision]]:
+    """Every promise revision of the order's lines, newest first, by line id (one query)."""
+    by_line: dict[int, list[PromiseRevision]] = {}
+    revisions = PromiseRevision.objects.filter(line__order=order).order_by("-created_at", "-pk")
+    for revision in revisions:
+        by_line.setdefault(revision.line_id, []).append(revision)
+    return by_line
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One thing that happened to an order, for its audit trail."""
+
+    when: dt.datetime
+    kind: str  # history, shipment, cancellation, choice, stock
+    what: str
+    detail: str
+    who: str
+
+
+LINE_AUDIT_FIELDS = ("ordered", "allocated", "shipped", "cancelled", "priority")
+ORDER_AUDIT_FIELDS = ("channel", "customer_id", "warehouse_id", "external_reference")
+
+
+def _username(user: Any) -> str:
+    return user.get_username() if user is not None else ""
+
+
+def _changes(record: Any, previous: Any, fields: tuple[str, ...]) -> str:
+    parts = []
+    for field in fields:
+        old, new = getattr(previous, field), getattr(record, field)
+        if old != new:
+            parts.append(f"{field.removesuffix('_id')} {old} → {new}")
+    return ", ".join(parts)
+
+
+def _history_entries(
+    records: Iterable[Any],
+    fields: tuple[str, ...],
+    label: Callable[[Any], str],
+    baseline: Callable[[Any], Any] | None = None,
+    creator: str = "",
+) -> list[AuditEntry]:
+    """Audit entries of simple_history records (oldest first per object):
+    created, the fields each change touched, deleted. `baseline(record)` stands
+    in for a missing first record (rows bulk-created without history)."""
+    entries: list[AuditEntry] = []
+    previous: dict[int, Any] = {}
+    for record in records:
+        before = previous.get(record.id)
+        if before is None and baseline is not None:
+            before = baseline(record)
+        previous[record.id] = record
+        if record.history_type == "+":
+            what, detail = gettext("created"), ""
+        elif record.history_type == "-":
+            what, detail = gettext("deleted"), ""
+        else:
+            detail = _changes(record, before, fields) if before is not None else ""
+            if before is not None and not detail:
+                continue  # only fields the trail does not show changed
+            what = gettext("changed")
+        entries.append(
+            AuditEntry(
+                when=record.history_date,
+                kind="history",
+                what=f"{label(record)} {what}",
+                detail=detail,
+                who=_username(record.history_user)
+                or (creator if record.history_type == "+" else ""),
+            )
+        )
+    return entries
+
+
+def _line_as_placed(record: Any) -> Any:
+    """A line as order_place bulk-creates it (no history record): nothing
+    shipped, cancelled or prioritised; what it allocated is in the stock moves."""
+    return SimpleNamespace(
+        ordered=record.ordered, allocated=record.allocated, shipped=0, cancelled=0, priority=0
+    )
+
+
+def order_audit_trail(*, order: SalesOrder, lines: list[OrderLine]) -> list[AuditEntry]:
+    """Everything that happened to the order, newest first, in six queries:
+    the order's and its lines' history records, shipments, cancellations,
+    customer choices through links, and stock moves of the order's lines."""
+    skus = {line.pk: line.product.sku for line in lines}
+    order_records = (
+        SalesOrder.history.filter(id=order.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    line_records = (
+        OrderLine.history.filter(order_id=order.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    entries = _history_entries(
+        order_records,
+        ORDER_AUDIT_FIELDS,
+        lambda r: gettext("Order"),
+        creator=_username(order.created_by),
+    )
+    entries += _history_entries(
+        line_records,
+        LINE_AUDIT_FIELDS,
+        lambda r: gettext("Line %(sku)s") % {"sku": skus.get(r.id, f"#{r.id}")},
+        baseline=_line_as_placed,
+    )
+    entries += [
+        AuditEntry(
+            when=order.placed_at,
+            kind="history",
+            what=gettext("Line %(sku)s placed") % {"sku": line.product.sku},
+            detail=gettext("%(units)d ordered") % {"units": line.ordered},
+            who=_username(order.created_by),
+        )
+        for line in lines
+    ]
+    shipments = (
+        Shipment.objects.filter(order=order)
+        .select_related("shipped_by")
+        .annotate(units=Sum("lines__quantity"))
+    )
+    for shipment in shipments:
+        entries.append(
+            AuditEntry(
+                when=shipment.shipped_at,
+                kind="shipment",
+                what=gettext("Shipped %(units)s units") % {"units": vars(shipment)["units"] or 0},
+                detail=gettext("tracking %(number)s") % {"number": shipment.tracking_number},
+                who=_username(shipment.shipped_by),
+            )
+        )
+    cancellations = Cancellation.objects.filter(order_line__order=order).select_related(
+        "cancelled_by"
+    )
+    for cancellation in cancellations:
+        entries.append(
+            AuditEntry(
+                when=cancellation.cancelled_at,
+                kind="cancellation",
+                what=gettext("Cancelled %(units)d × %(sku)s")
+                % {"units": cancellation.quantity, "sku": skus.get(cancellation.order_line_id, "")},
+                detail=gettext("%(reason)s; refund due %(refund)s")
+                % {"reason": cancellation.reason, "refund": cancellation.refund_due},
+                who=_username(cancellation.cancelled_by),
+            )
+        )
+    for choice in CustomerChoice.objects.filter(order=order):
+        entries.append(
+            AuditEntry(
+                when=choice.chosen_at,
+                kind="choice",
+                what=gettext("Customer chose: %(choice)s")
+                % {"choice": choice.get_choice_display()},
+                detail=gettext("through the link in an email"),
+                who=gettext("customer"),
+            )
+        )
+    moves = (
+        StockMove.objects.filter(
+            Q(reference=order.number) | Q(reference__startswith=f"{order.number}/")
+        )
+        .select_related("product", "created_by")
+        .order_by("created_at", "pk")
+    )
+    for move in moves:
+        entries.append(
+            AuditEntry(
+                when=move.created_at,
+                kind="stock",
+                what=f"{move.get_kind_display()} {move.quantity} × {move.product.sku}",
+                detail=" · ".join(part for part in (move.reference, move.note) if part),
+                who=_username(move.created_by),
+            )
+        )
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)
+
+
+CUSTOMER_ORDERS_LIMIT = 100
+
+
+def customer_get(*, customer_id: int) -> Customer:
+    """One customer (raises DoesNotExist)."""
+    return Customer.objects.get(pk=customer_id)
+
+
+def customer_orders(*, customer: Customer, limit: int = CUSTOMER_ORDERS_LIMIT) -> list[SalesOrder]:
+    """The customer's newest orders, each with its lines' quantities (two queries)."""
+    lines = OrderLine.objects.only(
+        "order_id", "ordered", "allocated", "shipped", "cancelled"
+    ).order_by("pk")
+    return list(
+        SalesOrder.objects.filter(customer=customer)
+        .order_by("-placed_at", "-pk")
+        .prefetch_related(Prefetch("lines", queryset=lines))[:limit]
+    )

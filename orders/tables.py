@@ -329,3 +329,30 @@ class PurchaseOrderTable(tables.Table):
     def order_expected_date(self, orders: QuerySet, is_descending: bool) -> tuple[QuerySet, bool]:
         key = F("expected_date").desc() if is_descending else F("expected_date").asc()
         return orders.order_by(key, "number"), True
+
+
+ORDER_STATUS_BADGES = {
+    "open": "badge",
+    "backordered": "badge badge-warn",
+    "ready_to_ship": "badge badge-ok",
+    "partially_shipped": "badge badge-ok",
+    "shipped": "badge badge-ok",
+    "cancelled": "badge badge-bad",
+}
+
+
+def order_status_badge(status: Any) -> SafeString:
+    """An order's or a line's status (orders.models.Status) as a badge that says it."""
+    return format_html(
+        '<span class="{}" data-status="{}">{}</span>',
+        ORDER_STATUS_BADGES.get(str(status), "badge"),
+        status,
+        status.label,
+    )
+
+
+def tier_badge(tier: int) -> SafeString:
+    """A customer's tier as a badge (standard customers get a plain one)."""
+    return format_html(
+        '<span class="{}">{}</span>', TIER_BADGES.get(Tier(tier), "badge"), Tier(tier).label
+    )

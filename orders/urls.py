@@ -13,4 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("purchase-orders/", views.purchase_orders, name="purchase-orders"),
     path("purchase-orders/<str:number>/", views.purchase_order, name="purchase-order"),
+    path("shipping/", views.shipping, name="shipping"),
+    path("products/<str:sku>/", views.product, name="product"),
+    path("orders/<str:number>/", views.order, name="order"),
+    path("customers/<int:customer_id>/", views.customer, name="customer"),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from django_tables2.paginators import LazyPaginator
 
 from config.roles import ALL_ROLES, Role, has_role, role_required
+from orders import models, selectors, tables
 from orders.filters import PurchaseOrderFilterForm, QueueFilter
 from orders.selectors import (
     purchase_order_date_moves,
@@ -289,6 +290,239 @@ def purchase_order(request: HttpRequest, number: str) -> HttpResponse:
     context = purchase_order_context(request, order)
     fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     template = "orders/purchase_order.html#po-detail" if fragment else "orders/purchase_order.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- ready to ship (/shipping/) --------------------------------------------------
+
+SHIPPING_PAGE_SIZE = 50
+
+
+@role_required(Role.WAREHOUSE)
+@require_GET
+def shipping(request: HttpRequest) -> HttpResponse:
+    """Orders with allocated units, oldest first, each with its ship form.
+
+    One row past the page is fetched to know whether there is a next page:
+    no COUNT(*).
+    """
+    try:
+        page = max(int(request.GET.get("page") or 1), 1)
+    except ValueError:
+        page = 1
+    start = (page - 1) * SHIPPING_PAGE_SIZE
+    orders = list(selectors.shipping_orders()[start : start + SHIPPING_PAGE_SIZE + 1])
+    context = {
+        "orders": orders[:SHIPPING_PAGE_SIZE],
+        "page": page,
+        "next_page": page + 1 if len(orders) > SHIPPING_PAGE_SIZE else None,
+        "previous_page": page - 1 if page > 1 else None,
+    }
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    template = "orders/shipping.html#shipping-list" if fragment else "orders/shipping.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- product (/products/<sku>/) -------------------------------------------------
+
+
+def product_stock_context(
+    request: HttpRequest,
+    product: Any,
+    *,
+    adjust_warehouse_id: int | None = None,
+    adjust_values: dict[str, Any] | None = None,
+    adjust_errors: dict[str, list[str]] | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    """The stock table of a product: one row per warehouse with on hand,
+    allocated, available, inbound, waiting and the shortfall, and the adjust
+    form's values and messages for the warehouse just posted. Also used by the
+    adjust view (notifications.views) to answer with the stock fragment."""
+    warehouses = selectors.product_warehouses()
+    levels = selectors.product_stock_levels(product=product)
+    inbound = selectors.product_inbound_lines(product=product)
+    waiting = selectors.product_queue_summary(product=product)
+    inbound_units: dict[int, int] = {}
+    for line in inbound:
+        warehouse_id = line.purchase_order.warehouse_id
+        inbound_units[warehouse_id] = inbound_units.get(warehouse_id, 0) + line.outstanding
+    rows = []
+    for warehouse in warehouses:
+        level = levels.get(warehouse.pk)
+        on_hand = level.on_hand if level else 0
+        allocated = level.allocated if level else 0
+        summary = waiting.get(warehouse.pk)
+        backordered = summary.units if summary else 0
+        available = on_hand - allocated
+        coming = inbound_units.get(warehouse.pk, 0)
+        posted = warehouse.pk == adjust_warehouse_id
+        rows.append(
+            {
+                "warehouse": warehouse,
+                "on_hand": on_hand,
+                "allocated": allocated,
+                "available": available,
+                "inbound": coming,
+                "backordered": backordered,
+                "waiting_lines": summary.lines if summary else 0,
+                # Backordered units that neither free stock nor open purchase orders cover.
+                "shortfall": max(backordered - max(available, 0) - coming, 0),
+                "values": (adjust_values or {}) if posted else {},
+                "errors": (adjust_errors or {}) if posted else {},
+            }
+        )
+    return {
+        "product": product,
+        "stock_rows": rows,
+        "inbound": inbound,
+        "waiting": waiting,
+        "can_adjust": has_role(request.user, Role.WAREHOUSE),
+        "adjust_notice": notice,
+    }
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def product(request: HttpRequest, sku: str) -> HttpResponse:
+    """One product: its facts, stock per warehouse, inbound supply and its queue."""
+    item = selectors.product_get(sku=sku)
+    context = {
+        **product_stock_context(request, item),
+        "queue": selectors.product_queue(product=item),
+        "queue_limit": selectors.PRODUCT_QUEUE_LIMIT,
+        "today": timezone.localdate(),
+    }
+    context["queue_total"] = sum(summary.lines for summary in context["waiting"].values())
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    template = "orders/product.html#product-detail" if fragment else "orders/product.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- one sales order (/orders/<number>/) and one customer (/customers/<id>/) ----
+
+
+def order_can_cancel(user: Any) -> bool:
+    """Customer service (or a superuser) may cancel a line's backordered remainder."""
+    return has_role(user, Role.CUSTOMER_SERVICE)
+
+
+def order_can_prioritise(user: Any) -> bool:
+    """Customer service and purchasing may move a waiting line in the queue."""
+    return has_role(user, Role.CUSTOMER_SERVICE, Role.PURCHASING)
+
+
+def order_lines_context(
+    request: HttpRequest,
+    order: models.SalesOrder,
+    *,
+    errors: dict[tuple[int, str], list[str]] | None = None,
+    values: dict[tuple[int, str], Any] | None = None,
+    notice: str = "",
+) -> dict[str, Any]:
+    """The lines fragment of the order page: one row per line with its promise
+    history, and the forms' values and messages by (line id, "cancel" or
+    "priority"). Also used by the action views (notifications.views)."""
+    errors = errors or {}
+    values = values or {}
+    lines = selectors.order_lines(order=order)
+    revisions = selectors.order_promise_revisions(order=order)
+    rows = [
+        {
+            "line": line,
+            "status_badge": tables.order_status_badge(line.status),
+            "revisions": revisions.get(line.pk, []),
+            "cancel_errors": errors.get((line.pk, "cancel"), []),
+            "cancel_reason": values.get((line.pk, "cancel"), ""),
+            "priority_errors": errors.get((line.pk, "priority"), []),
+            "priority_value": values.get((line.pk, "priority"), line.priority),
+        }
+        for line in lines
+    ]
+    status = order.status_from(lines)
+    return {
+        "order": order,
+        "lines": lines,
+        "rows": rows,
+        "order_status": status,
+        "status_badge": tables.order_status_badge(status),
+        "units_waiting": sum(line.backordered for line in lines),
+        "has_revisions": bool(revisions),
+        "can_cancel": order_can_cancel(request.user),
+        "can_prioritise": order_can_prioritise(request.user),
+        "lines_notice": notice,
+    }
+
+
+def order_page_context(
+    request: HttpRequest, order: models.SalesOrder, **kwargs: Any
+) -> dict[str, Any]:
+    """Everything the order page shows (a fixed number of queries)."""
+    context = order_lines_context(request, order, **kwargs)
+    context["audit"] = selectors.order_audit_trail(order=order, lines=context["lines"])
+    return context
+
+
+def order_or_404(number: str) -> models.SalesOrder:
+    try:
+        return selectors.order_get(number=number)
+    except models.SalesOrder.DoesNotExist as missing:
+        raise Http404(_("No order %(number)s.") % {"number": number}) from missing
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def order(request: HttpRequest, number: str) -> HttpResponse:
+    """One sales order: lines, promise history, messages (loaded) and audit trail."""
+    sales_order = order_or_404(number)
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    if fragment and request.GET.get("part") == "audit":
+        lines = selectors.order_lines(order=sales_order)
+        audit = selectors.order_audit_trail(order=sales_order, lines=lines)
+        context = {"order": sales_order, "audit": audit}
+        response = render(request, "orders/order.html#order-audit", context)
+    elif fragment:
+        context = order_lines_context(request, sales_order)
+        response = render(request, "orders/order.html#order-lines", context)
+    else:
+        response = render(request, "orders/order.html", order_page_context(request, sales_order))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def customer(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """One customer: facts, their newest orders, messages (loaded) and discount codes."""
+    try:
+        person = selectors.customer_get(customer_id=customer_id)
+    except models.Customer.DoesNotExist as missing:
+        raise Http404(_("No customer %(id)s.") % {"id": customer_id}) from missing
+    rows = []
+    for sales_order in selectors.customer_orders(customer=person):
+        lines = list(sales_order.lines.all())
+        rows.append(
+            {
+                "order": sales_order,
+                "status_badge": tables.order_status_badge(sales_order.status_from(lines)),
+                "lines": len(lines),
+                "units_waiting": sum(line.backordered for line in lines),
+            }
+        )
+    context = {
+        "customer": person,
+        "tier_badge": tables.tier_badge(person.tier),
+        "orders": rows,
+        "orders_limit": selectors.CUSTOMER_ORDERS_LIMIT,
+    }
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    template = "orders/customer.html#customer-orders" if fragment else "orders/customer.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response

@@ -1,0 +1,244 @@
+"""The order page /orders/<number>/ and the customer page /customers/<id>/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from config.roles import Role
+from orders.models import Customer, SalesOrder
+from orders.services import LineRequest
+from tests.orders.conftest import Shop
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+
+
+def order_url(order: SalesOrder) -> str:
+    return reverse("order", args=[order.number])
+
+
+def customer_url(customer: Customer) -> str:
+    return reverse("customer", args=[customer.pk])
+
+
+def backordered(shop: Shop, *, units: int = 2, products: int = 1) -> SalesOrder:
+    """An order placed with no stock: every line waits, promised from a purchase order."""
+    from notifications import updates
+
+    lines = []
+    for _ in range(products):
+        product = shop.product()
+        shop.purchase(product, 50, days=6)
+        lines.append(LineRequest(product, units))
+    return updates.order_place(
+        customer=shop.customer(), warehouse=shop.warehouse, lines=lines, by=shop.clerk
+    )
+
+
+def section(html: str, marker: str) -> str:
+    return html.split(marker, 1)[1].split("</section>", 1)[0]
+
+
+# --- roles ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["order", "customer"])
+def test_anonymous_is_sent_to_log_in(client: Client, shop: Shop, page: str) -> None:
+    order = backordered(shop)
+    url = order_url(order) if page == "order" else customer_url(order.customer)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_views_the_order_and_the_customer(
+    client_as: Callable[..., Client], shop: Shop, role: Role
+) -> None:
+    order = backordered(shop)
+    client = client_as(role)
+    page = client.get(order_url(order))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Order {order.number}" in html
+    # Only customer service cancels; customer service and purchasing set priorities.
+    assert ("cancel-form" in html) == (role == Role.CUSTOMER_SERVICE)
+    assert ("priority-form" in html) == (role in (Role.CUSTOMER_SERVICE, Role.PURCHASING))
+    person = client.get(customer_url(order.customer))
+    assert person.status_code == 200
+    assert order.number in person.content.decode()
+
+
+def test_a_superuser_sees_every_action(client_as: Callable[..., Client], shop: Shop) -> None:
+    html = client_as(superuser=True).get(order_url(backordered(shop))).content.decode()
+    assert "cancel-form" in html and "priority-form" in html
+
+
+def test_a_user_without_a_role_gets_403(client_as: Callable[..., Client], shop: Shop) -> None:
+    order = backordered(shop)
+    client = client_as()
+    for url in (order_url(order), customer_url(order.customer)):
+        assert client.get(url).status_code == 403
+        assert client.get(url, headers=HX).status_code == 403
+
+
+def test_unknown_orders_and_customers_are_404(client_as: Callable[..., Client]) -> None:
+    client = client_as(Role.WAREHOUSE)
+    assert client.get(reverse("order", args=["SO-NOPE"])).status_code == 404
+    assert client.get(reverse("customer", args=[999_999])).status_code == 404
+
+
+# --- the order page ----------------------------------------------------------------
+
+
+def test_the_order_page_shows_facts_lines_promises_and_the_audit_trail(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    from notifications import updates
+
+    order = backordered(shop, units=3)
+    line = order.lines.get()
+    updates.order_line_set_priority(line=line, priority=5, by=shop.clerk)
+    html = client_as(Role.WAREHOUSE).get(order_url(order)).content.decode()
+
+    assert f'href="{customer_url(order.customer)}"' in html
+    assert "Web shop" in html and shop.warehouse.code in html
+    assert "Backordered</span>" in html  # the status badges have text
+    row = html.split(f'id="line-row-{line.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert line.product.sku in row
+    assert '<td class="num"><strong>3</strong></td>' in row  # backordered
+    line.refresh_from_db()
+    assert line.promised_date is not None and line.promised_date.isoformat() in row
+    promises = section(html, 'id="order-promises"')
+    assert f'id="promise-history-{line.pk}"' in promises
+    audit = section(html, 'id="order-audit"')
+    assert "created" in audit and "priority 0 → 5" in audit and "clerk" in audit
+    # The messages come from notifications, loaded by htmx, with a link for no-JS.
+    messages_url = reverse("order-messages", args=[order.number])
+    assert f'hx-get="{messages_url}"' in html and f'href="{messages_url}"' in html
+    assert 'hx-trigger="load, orderLineCancelled from:body"' in html
+
+
+def test_the_audit_trail_lists_shipments_cancellations_and_stock_moves(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    from notifications import updates
+
+    product = shop.product()
+    shop.receive(product, 1)
+    order = updates.order_place(
+        customer=shop.customer(),
+        warehouse=shop.warehouse,
+        lines=[LineRequest(product, 3)],
+        by=shop.clerk,
+    )
+    line = order.lines.get()
+    updates.order_line_cancel(line=line, reason="customer phoned", by=shop.clerk)
+    updates.shipment_create(order=order, tracking_number="TRACK-123", by=shop.clerk)
+    html = client_as(Role.CUSTOMER_SERVICE).get(order_url(order)).content.decode()
+    audit = section(html, 'id="order-audit"')
+    assert "Shipped 1 units" in audit and "TRACK-123" in audit
+    assert "Cancelled 2 ×" in audit and "customer phoned" in audit and "refund due" in audit
+    assert "Allocation 1 ×" in audit and f"{order.number}/{line.pk}" in audit
+
+
+def test_the_order_fragment_for_htmx(client_as: Callable[..., Client], shop: Shop) -> None:
+    order = backordered(shop)
+    response = client_as(Role.PURCHASING).get(order_url(order), headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and 'id="order-lines"' in html
+    assert 'id="order-audit"' not in html
+    assert response["Vary"].count("HX-Request")
+
+
+# --- the customer page --------------------------------------------------------------
+
+
+def test_the_customer_page_shows_facts_and_orders_newest_first(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    from notifications import updates
+
+    person = shop.customer(tier=1, email_opt_out=True, language="nl")
+    product = shop.product()
+    now = timezone.now()
+    older, newer = (
+        updates.order_place(
+            customer=person,
+            warehouse=shop.warehouse,
+            lines=[LineRequest(product, units)],
+            placed_at=now - dt.timedelta(days=days),
+            by=shop.clerk,
+        )
+        for units, days in ((2, 5), (4, 1))
+    )
+    html = client_as(Role.WAREHOUSE).get(customer_url(person)).content.decode()
+    assert person.email in html and "Dutch" in html
+    assert 'class="badge badge-tier-vip">VIP</span>' in html and "Opted out" in html
+    orders = section(html, 'id="customer-orders"')
+    assert orders.index(newer.number) < orders.index(older.number)
+    assert f'href="{order_url(newer)}"' in orders
+    row = orders.split(f'id="customer-order-{newer.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "<strong>4</strong>" in row and "Backordered</span>" in row
+    messages_url = reverse("customer-messages", args=[person.pk])
+    assert f'hx-get="{messages_url}"' in html and f'href="{messages_url}"' in html
+
+
+def test_the_customer_fragment_for_htmx(client_as: Callable[..., Client], shop: Shop) -> None:
+    order = backordered(shop)
+    response = client_as(Role.WAREHOUSE).get(customer_url(order.customer), headers=HX)
+    html = response.content.decode()
+    assert "<html" not in html and 'id="customer-orders"' in html and order.number in html
+
+
+# --- queries -----------------------------------------------------------------------
+
+# session, user, roles, order, lines, promise revisions, order history, line
+# history, shipments, cancellations, customer choices, stock moves (+1 spare)
+ORDER_QUERIES = 13
+# session, user, roles, customer, orders, their lines (+1 spare)
+CUSTOMER_QUERIES = 7
+
+
+def test_the_order_page_runs_a_fixed_number_of_queries(
+    client_as: Callable[..., Client], shop: Shop, django_assert_max_num_queries
+) -> None:
+    from notifications import updates
+
+    order = backordered(shop, products=30)
+    for line in list(order.lines.all())[:10]:
+        updates.order_line_set_priority(line=line, priority=3, by=shop.clerk)
+    client = client_as(Role.CUSTOMER_SERVICE)
+    with django_assert_max_num_queries(ORDER_QUERIES):
+        response = client.get(order_url(order))
+    assert response.content.decode().count('id="line-row-') == 30
+    with django_assert_max_num_queries(ORDER_QUERIES):
+        client.get(order_url(order), headers=HX)
+
+
+def test_the_customer_page_runs_a_fixed_number_of_queries(
+    client_as: Callable[..., Client], shop: Shop, django_assert_max_num_queries
+) -> None:
+    from notifications import updates
+
+    person = shop.customer()
+    first, second = shop.product(), shop.product()
+    for _ in range(60):
+        updates.order_place(
+            customer=person,
+            warehouse=shop.warehouse,
+            lines=[LineRequest(first, 1), LineRequest(second, 2)],
+            by=shop.clerk,
+        )
+    client = client_as(Role.PURCHASING)
+    with django_assert_max_num_queries(CUSTOMER_QUERIES):
+        response = client.get(customer_url(person))
+    assert response.content.decode().count('id="customer-order-') == 60
