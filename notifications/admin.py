@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from notifications.models import CompensationPolicy, DiscountCode, Notification
+from notifications.models import BulkJob, CompensationPolicy, DiscountCode, Notification
 from notifications.services import notification_resend
 
 
@@ -111,4 +111,35 @@ class DiscountCodeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Codes are issued by customer service through the service (a random
         # code, the author recorded); the admin fixes reason or expiry only.
+        return False
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    """Bulk actions started on the queue: read-only, a record of who did what."""
+
+    list_display = ["created_at", "kind", "status", "done", "total", "created_by", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["created_by__username", "error"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "kind",
+        "status",
+        "total",
+        "done",
+        "parameters",
+        "outcome",
+        "error",
+        "line_ids",
+        "created_by",
+        "created_at",
+        "dispatched_at",
+        "finished_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

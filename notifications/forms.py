@@ -9,7 +9,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from notifications.models import CompensationPolicy
+from notifications.models import BulkJobKind, CompensationPolicy
 
 # (min, max, message) per whole-number field: a typo like 3000 days is refused.
 LIMITS: dict[str, tuple[int, int, Any]] = {
@@ -229,3 +229,204 @@ class OrderLinePriorityForm(forms.Form):
             "max_value": _("Enter a whole number from -100 to 100."),
         },
     )
+
+
+class LineIdsField(forms.Field):
+    """Several order line ids (`lines=1&lines=2`): the ticked rows of the queue."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Select at least one line in the table."),
+        "invalid": _("The selection is not valid; reload the page and select again."),
+        "too_many": _("Select at most %(limit)d lines at once."),
+    }
+
+    def __init__(self, *args: Any, limit: int = 1000, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            ids = sorted({int(item) for item in values})
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
+        if any(pk <= 0 for pk in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > self.limit:
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.limit}
+            )
+        return ids
+
+
+class QueueBulkForm(forms.Form):
+    """A bulk action on the ticked queue lines: tell their customers, or set a priority."""
+
+    kind = forms.ChoiceField(
+        choices=BulkJobKind.choices,
+        error_messages={
+            "required": _("Choose what to do with the selected lines."),
+            "invalid_choice": _("Choose what to do with the selected lines."),
+        },
+    )
+    lines = LineIdsField()
+    priority = forms.IntegerField(
+        required=False,
+        min_value=-100,
+        max_value=100,
+        error_messages={
+            "invalid": _("Enter a whole number from -100 to 100."),
+            "min_value": _("Enter a whole number from -100 to 100."),
+            "max_value": _("Enter a whole number from -100 to 100."),
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("kind") == BulkJobKind.REPRIORITISE
+            and cleaned.get("priority") is None
+            and "priority" not in self.errors
+        ):
+            self.add_error("priority", _("Enter the priority to give the selected lines."))
+        return cleaned
+
+    def parameters(self) -> dict[str, Any]:
+        """The job's parameters: the priority to set, for a reprioritise."""
+        if self.cleaned_data["kind"] == BulkJobKind.REPRIORITISE:
+            return {"priority": self.cleaned_data["priority"]}
+        return {}
+
+
+# --- the delays page (/delays/) ----------------------------------------------------
+
+
+class _OneTimeForm(forms.Form):
+    """A form carrying the one-time token it was rendered with
+    (orders.services.form_submission_record spends it with the change)."""
+
+    token = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This form is out of date: reload the page and try again."),
+            "invalid": _("This form is out of date: reload the page and try again."),
+        },
+    )
+
+
+class _OrderChoiceForm(_OneTimeForm):
+    """A form about one of the customer's orders, chosen by number."""
+
+    order = forms.CharField(
+        label=_("Order"),
+        max_length=32,
+        error_messages={"required": _("Choose the order it is about.")},
+    )
+
+    def __init__(self, *args: Any, orders: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.orders = orders
+
+    def clean_order(self) -> Any:
+        number = self.cleaned_data["order"]
+        order = self.orders.get(number)
+        if order is None:
+            raise forms.ValidationError(_("Choose one of this customer's waiting orders."))
+        return order
+
+
+class CustomerNoteForm(_OrderChoiceForm):
+    """A personal note to a delayed customer, sent by email."""
+
+    subject = forms.CharField(
+        label=_("Subject (optional)"),
+        max_length=200,
+        required=False,
+        error_messages={"max_length": _("At most 200 characters.")},
+    )
+    note = forms.CharField(
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": _("Write the message to the customer."),
+            "max_length": _("At most 5000 characters."),
+        },
+    )
+
+
+class DelayDiscountForm(_OrderChoiceForm):
+    """A discount code for a delayed order, within the compensation policy."""
+
+    percent = forms.DecimalField(
+        label=_("Discount (%)"),
+        max_digits=5,
+        decimal_places=2,
+        error_messages={
+            "required": _("Enter a percentage."),
+            "invalid": _("Enter a number, e.g. 10 or 7.5."),
+            "max_digits": _("Enter a number, e.g. 10 or 7.5."),
+            "max_decimal_places": _("At most two decimals, e.g. 7.5."),
+        },
+    )
+    note = forms.CharField(
+        label=_("Message with the code (optional)"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"max_length": _("At most 5000 characters.")},
+    )
+
+    def __init__(self, *args: Any, low: Decimal, high: Decimal, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.low, self.high = low, high
+
+    def clean_percent(self) -> Decimal:
+        percent: Decimal = self.cleaned_data["percent"]
+        if not percent.is_finite() or not self.low <= percent <= self.high:
+            raise forms.ValidationError(
+                _("Enter a percentage from %(low)s to %(high)s (the compensation policy's).")
+                % {"low": f"{self.low.normalize():f}", "high": f"{self.high.normalize():f}"}
+            )
+        return percent
+
+
+class OrderNoteForm(_OrderChoiceForm):
+    """An internal note on one of the customer's orders (never emailed)."""
+
+    body = forms.CharField(
+        label=_("Internal note"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": _("Write the note first."),
+            "max_length": _("At most 2000 characters."),
+        },
+    )
+
+
+class OrderLineSubstituteForm(forms.Form):
+    """Which alternative product replaces a line's backordered remainder."""
+
+    product = forms.TypedChoiceField(
+        label=_("Alternative"),
+        coerce=int,
+        error_messages={
+            "required": _("Choose the alternative product."),
+            "invalid_choice": _("Choose one of the product's alternatives."),
+        },
+    )
+
+    def __init__(self, *args: Any, alternatives: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.alternatives = {product.pk: product for product in alternatives}
+        field = self.fields["product"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [(product.pk, product.sku) for product in alternatives]
+
+    def clean_product(self) -> Any:
+        return self.alternatives[self.cleaned_data["product"]]

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -30,6 +30,7 @@ class NotificationKind(models.TextChoices):
     SHIPPED = "shipped", _("Shipped")
     CANCELLED = "cancelled", _("Cancelled")
     PERSONAL_NOTE = "personal_note", _("Personal note")
+    PROMISE_UPDATE = "promise_update", _("Where the backorder stands")
 
 
 # Sent even to a customer who opted out of update emails: they confirm what
@@ -225,3 +226,71 @@ class DiscountCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class BulkJobKind(models.TextChoices):
+    NOTIFY = "notify", _("Tell customers where their items stand")
+    REPRIORITISE = "reprioritise", _("Set the queue priority")
+
+
+class BulkJobStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to start")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class BulkJob(models.Model):
+    """A bulk action on selected queue lines, run by a Celery task in chunks.
+
+    `done` counts the lines processed so far; it moves in the same transaction
+    as each chunk's changes, so a chunk re-run after a crash starts where the
+    last committed one ended (updates.bulk_job_run explains the idempotency).
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=BulkJobKind)
+    line_ids = models.JSONField(
+        _("order lines"), default=list, help_text=_("Ids of the order lines, in processing order.")
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    status = models.CharField(
+        _("status"), max_length=8, choices=BulkJobStatus, default=BulkJobStatus.PENDING
+    )
+    error = models.TextField(_("error"), blank=True, default="")
+    outcome = models.JSONField(
+        _("outcome"), default=dict, blank=True, help_text=_("What the chunks done so far did.")
+    )
+    # When the task was last published: a job still pending long after it was
+    # published again (its publish was lost with the broker).
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("bulk job")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=F("total")), name="bulk_job_done_le_total"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.done}/{self.total})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (BulkJobStatus.DONE, BulkJobStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else self.done * 100 // self.total

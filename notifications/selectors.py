@@ -7,7 +7,9 @@ bodies (large) stay in the database until one message is opened.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import Any
+
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from notifications.models import CompensationPolicy, DiscountCode, Notification
@@ -64,3 +66,55 @@ def discount_codes_for_customer(*, customer_id: int) -> list[DiscountCode]:
         .select_related("order", "issued_by")
         .order_by("-created_at", "-pk")[:MESSAGES_LIMIT]
     )
+
+
+# --- the delays page (/delays/): what each customer has been told ----------------
+
+DELAY_MESSAGES_PER_CUSTOMER = 6
+
+
+def notifications_for_customers(
+    *, customer_ids: list[int], per_customer: int = DELAY_MESSAGES_PER_CUSTOMER
+) -> dict[int, list[Notification]]:
+    """The newest `per_customer` messages of each customer, newest first, by
+    customer id, in one query whatever the number of customers and messages
+    (a window function numbers each customer's messages). Each message carries
+    `customer_total`, how many that customer was sent in all."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    newest_first = [F("created_at").desc(), F("pk").desc()]
+    rows = (
+        Notification.objects.filter(customer_id__in=customer_ids)
+        .select_related("order")
+        .defer("body_text", "body_html", "context")
+        .annotate(
+            position=Window(RowNumber(), partition_by=[F("customer_id")], order_by=newest_first),
+            customer_total=Window(Count("pk"), partition_by=[F("customer_id")]),
+        )
+        .filter(position__lte=per_customer)
+        .order_by("customer_id", "-created_at", "-pk")
+    )
+    by_customer: dict[int, list[Notification]] = {pk: [] for pk in customer_ids}
+    for notification in rows:
+        by_customer[notification.customer_id].append(notification)
+    return by_customer
+
+
+def discount_codes_for_customers(*, customer_ids: list[int]) -> dict[int, list[DiscountCode]]:
+    """Every discount code issued to the customers, newest first, by customer id."""
+    by_customer: dict[int, list[DiscountCode]] = {pk: [] for pk in customer_ids}
+    codes = (
+        DiscountCode.objects.filter(customer_id__in=customer_ids)
+        .select_related("order", "issued_by")
+        .order_by("-created_at", "-pk")
+    )
+    for code in codes:
+        by_customer[code.customer_id].append(code)
+    return by_customer
+
+
+def customers_with_discount_codes() -> QuerySet[DiscountCode, Any]:
+    """The ids of customers who were issued a discount code, as a subquery
+    (the delays page's "discount" filter)."""
+    return DiscountCode.objects.values("customer_id")

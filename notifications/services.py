@@ -45,7 +45,9 @@ Plain JSON values (dates and Decimals are stored as strings); every key optional
 - `discount`: {"code", "percent", "expires_on"} (`discount_context(code)`);
 - `tracking_number` (shipped), `refund_due` (cancelled);
 - `keep_waiting_url`, `cancel_url`: the customer's signed links;
-- `note`, `agent_name`, `subject` (personal_note).
+- `note`, `agent_name`, `subject` (personal_note); with `purpose` "discount"
+  the note carries `discount`, with "substitute" it names `substitute_for` (the
+  product replaced) and the alternative in `lines` (the delays page).
 """
 
 from __future__ import annotations
@@ -271,6 +273,7 @@ def notification_enqueue(
             "context": stored_context,
             "not_before": not_before,
             "dispatched_at": now if publish_now else None,
+            "created_at": now,
         },
     )
     if created and publish_now:

@@ -45,3 +45,12 @@ def sweep_overdue_purchase_orders() -> int:
     from notifications.updates import purchase_orders_sweep_overdue
 
     return purchase_orders_sweep_overdue().lines_moved
+
+
+@shared_task(name="notifications.tasks.run_bulk_job", acks_late=True, ignore_result=True)
+def run_bulk_job(job_id: int) -> str:
+    """Run a bulk action on queue lines chunk by chunk; safe to run twice
+    (`notifications.updates.bulk_job_run`). Returns the job's status."""
+    from notifications.updates import bulk_job_run
+
+    return bulk_job_run(job_id=job_id).status

@@ -46,4 +46,43 @@ urlpatterns = [
         name="customer-messages",
     ),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path(
+        "queue/lines/<int:line_id>/priority/",
+        views.queue_line_priority,
+        name="queue-line-priority",
+    ),
+    path("queue/lines/<int:line_id>/cancel/", views.queue_line_cancel, name="queue-line-cancel"),
+    path("queue/jobs/", views.queue_jobs, name="queue-jobs"),
+    path("queue/jobs/<int:job_id>/", views.queue_job, name="queue-job"),
+]
+
+# The delays page and its customer-service actions (the page composes
+# notifications data, so it lives here with its actions).
+urlpatterns += [
+    path("delays/", views.delays, name="delays"),
+    path(
+        "delays/customers/<int:customer_id>/note/",
+        views.delay_customer_note,
+        name="delay-customer-note",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/discount/",
+        views.delay_discount,
+        name="delay-discount",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/internal-note/",
+        views.delay_order_note,
+        name="delay-order-note",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/lines/<int:line_id>/substitute/",
+        views.delay_line_substitute,
+        name="delay-line-substitute",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/lines/<int:line_id>/cancel/",
+        views.delay_line_cancel,
+        name="delay-line-cancel",
+    ),
 ]

@@ -10,6 +10,8 @@ is checked here, for the page and each of its fragments alike.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from csp.constants import UNSAFE_INLINE
@@ -17,11 +19,12 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 from django_tables2 import RequestConfig
@@ -39,12 +42,20 @@ from notifications.forms import (
     ShipOrderForm,
     StockAdjustForm,
 )
-from notifications.models import Notification, NotificationStatus
+from notifications.models import (
+    BulkJob,
+    BulkJobKind,
+    BulkJobStatus,
+    Notification,
+    NotificationStatus,
+)
 from notifications.services import notification_resend, notifications_sweep
 from notifications.tables import OutboxTable, held_until, status_badge
 from orders import models as order_models
 from orders import selectors as order_selectors
+from orders import services as order_services
 from orders import views as order_views
+from orders.filters import DelaysFilter
 from orders.links import LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
 from orders.selectors import (
@@ -54,6 +65,7 @@ from orders.selectors import (
     purchase_order_open_lines,
 )
 from orders.services import ReceiptResult
+from orders.tables import tier_badge
 from orders.views import (
     product_stock_context,
     purchase_order_can_move,
@@ -845,3 +857,873 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+# --- the queue: row actions and bulk jobs ----------------------------------------
+
+QUEUE_TEMPLATE = "orders/queue.html"
+
+
+def _queue_query(request: HttpRequest) -> QueryDict:
+    """The queue page's query string (filters, sort, page) an action form carried."""
+    return QueryDict(request.POST.get("query", "")[:2000])
+
+
+def _queue_url(query: QueryDict) -> str:
+    return f"{reverse('queue')}?{query.urlencode()}".rstrip("?")
+
+
+def _queue_line_or_404(line_id: int) -> order_models.OrderLine:
+    line = order_lines_by_id(line_ids=[line_id]).get(line_id)
+    if line is None:
+        raise Http404(_("No order line %(line)s.") % {"line": line_id})
+    return line
+
+
+def _queue_answer(
+    request: HttpRequest,
+    *,
+    notice: str,
+    level: str = "success",
+    event: str = "",
+    detail: dict[str, Any] | None = None,
+    errors: dict[int, dict[str, list[str]]] | None = None,
+    values: dict[int, dict[str, Any]] | None = None,
+) -> HttpResponse:
+    """The queue table again, as the page showed it (same filters, sort and page).
+
+    htmx gets the table fragment, the notice out of band and `event` with the
+    notice as its message; without htmx a change redirects back to the queue
+    (post/redirect/get) and a refused form is shown again on the full page.
+    """
+    query = _queue_query(request)
+    fragment = _is_fragment_request(request)
+    if not fragment and not errors:
+        messages.add_message(
+            request,
+            {"success": messages.SUCCESS, "info": messages.INFO}.get(level, messages.WARNING),
+            notice,
+        )
+        return redirect(_queue_url(query))
+    context = order_views.queue_context(
+        request,
+        query=query,
+        fragment=fragment,
+        row_errors=errors,
+        row_values=values,
+        notice=notice,
+        notice_level=level,
+    )
+    request.nav_path = reverse("queue")  # type: ignore[attr-defined]
+    template = f"{QUEUE_TEMPLATE}#queue-table" if fragment else QUEUE_TEMPLATE
+    response = render(request, template, context)
+    if event:
+        trigger_client_event(response, event, {**(detail or {}), "message": notice})
+    return response
+
+
+def _line_label(line: order_models.OrderLine) -> str:
+    return f"{line.order.number} · {line.product.sku}"
+
+
+@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@require_POST
+def queue_line_priority(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Set a waiting line's priority from the queue; setting it twice changes nothing."""
+    line = _queue_line_or_404(line_id)
+    form = forms.OrderLinePriorityForm(request.POST)
+    value = request.POST.get("priority", "")
+    label = _line_label(line)
+
+    def refused(errors: list[str]) -> HttpResponse:
+        return _queue_answer(
+            request,
+            notice=_("%(line)s: nothing changed.") % {"line": label},
+            level="error",
+            errors={line.pk: {"priority": errors}},
+            values={line.pk: {"priority": value}},
+        )
+
+    if not form.is_valid():
+        return refused([str(error) for error in form.errors["priority"]])
+    priority = form.cleaned_data["priority"]
+    if not line.backordered:
+        return _queue_answer(
+            request,
+            notice=_("%(line)s is no longer waiting in the queue; nothing changed.")
+            % {"line": label},
+            level="info",
+        )
+    if line.priority == priority:
+        return _queue_answer(
+            request,
+            notice=_("%(line)s already has priority %(priority)d; nothing changed.")
+            % {"line": label, "priority": priority},
+            level="info",
+        )
+    try:
+        changed = updates.order_line_set_priority(
+            line=line,
+            priority=priority,
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except ValidationError as error:
+        return refused(_validation_messages(error))
+    except ConcurrencyConflict as error:
+        return refused([str(error)])
+    notice = _("%(line)s now has priority %(priority)d in the queue.") % {
+        "line": label,
+        "priority": changed.priority,
+    }
+    return _queue_answer(
+        request,
+        notice=notice,
+        event="priorityChanged",
+        detail={"order": line.order.number, "line": line.pk, "priority": changed.priority},
+    )
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def queue_line_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Cancel a line's backordered remainder from the queue; the customer is told.
+
+    A second submit (a double click, a resent form) finds nothing waiting and
+    answers that the remainder is already cancelled.
+    """
+    line = _queue_line_or_404(line_id)
+    form = forms.OrderLineCancelForm(request.POST)
+    reason = request.POST.get("reason", "")
+    label = _line_label(line)
+
+    def already_done() -> HttpResponse:
+        notice = (
+            _("%(line)s: the remainder is already cancelled; nothing changed.")
+            if line.cancelled
+            else _("%(line)s is no longer waiting in the queue; nothing changed.")
+        )
+        return _queue_answer(request, notice=notice % {"line": label}, level="info")
+
+    def refused(errors: list[str]) -> HttpResponse:
+        return _queue_answer(
+            request,
+            notice=_("%(line)s: nothing changed.") % {"line": label},
+            level="error",
+            errors={line.pk: {"reason": errors}},
+            values={line.pk: {"reason": reason}},
+        )
+
+    if not line.backordered:
+        return already_done()
+    if not form.is_valid():
+        return refused([str(error) for error in form.errors["reason"]])
+    try:
+        cancellation = updates.order_line_cancel(
+            line=line, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except ValidationError as error:
+        line.refresh_from_db()
+        if not line.backordered:  # a concurrent submit got there first
+            return already_done()
+        return refused(_validation_messages(error))
+    except ConcurrencyConflict as error:
+        return refused([str(error)])
+    notice = _(
+        "Cancelled %(units)d waiting × %(line)s; refund due %(refund)s. "
+        "The customer is told through the outbox."
+    ) % {"units": cancellation.quantity, "line": label, "refund": cancellation.refund_due}
+    return _queue_answer(
+        request,
+        notice=notice,
+        event="orderLineCancelled",
+        detail={"order": line.order.number, "line": line.pk, "units": cancellation.quantity},
+    )
+
+
+BULK_JOB_TEMPLATE = "notifications/bulk_job.html"
+BULK_JOB_STATUS_BADGES = {
+    BulkJobStatus.PENDING: "badge",
+    BulkJobStatus.RUNNING: "badge badge-estimate",
+    BulkJobStatus.DONE: "badge badge-ok",
+    BulkJobStatus.FAILED: "badge badge-bad",
+}
+
+
+def _bulk_job_summary(job: BulkJob) -> str:
+    """What the job did so far, in a sentence."""
+    outcome = job.outcome
+    parts: list[str] = []
+    if job.kind == BulkJobKind.NOTIFY:
+        count = outcome.get("messages", 0)
+        parts.append(
+            ngettext("%(count)d customer emailed.", "%(count)d customers emailed.", count)
+            % {"count": count}
+        )
+        if count := outcome.get("opted_out", 0):
+            parts.append(
+                ngettext(
+                    "%(count)d opted out of updates and was not emailed.",
+                    "%(count)d opted out of updates and were not emailed.",
+                    count,
+                )
+                % {"count": count}
+            )
+    else:
+        count = outcome.get("changed", 0)
+        parts.append(
+            ngettext(
+                "%(count)d line moved to priority %(priority)s.",
+                "%(count)d lines moved to priority %(priority)s.",
+                count,
+            )
+            % {"count": count, "priority": job.parameters.get("priority")}
+        )
+        if count := outcome.get("unchanged", 0):
+            parts.append(
+                ngettext(
+                    "%(count)d already had it or no longer waits.",
+                    "%(count)d already had it or no longer wait.",
+                    count,
+                )
+                % {"count": count}
+            )
+    if count := outcome.get("not_waiting", 0):
+        parts.append(
+            ngettext(
+                "%(count)d line no longer waiting was skipped.",
+                "%(count)d lines no longer waiting were skipped.",
+                count,
+            )
+            % {"count": count}
+        )
+    return " ".join(parts) if job.done else ""
+
+
+def _bulk_job_context(request: HttpRequest, job: BulkJob) -> dict[str, Any]:
+    return {
+        "job": job,
+        "status_class": BULK_JOB_STATUS_BADGES.get(BulkJobStatus(job.status), "badge"),
+        "summary": _bulk_job_summary(job),
+        "can_open_outbox": _can_open_outbox(request.user),
+        "back_url": reverse("queue"),
+    }
+
+
+def _bulk_job_response(request: HttpRequest, job: BulkJob, *, started: bool) -> HttpResponse:
+    """The progress bar (htmx) or the job's own page. A finished job answers
+    htmx's polling with 286, which stops it, and fires bulkJobFinished so the
+    queue table reloads."""
+    context = _bulk_job_context(request, job)
+    if not _is_fragment_request(request):
+        request.nav_path = reverse("queue")  # type: ignore[attr-defined]
+        return render(request, BULK_JOB_TEMPLATE, context)
+    response = render(request, f"{BULK_JOB_TEMPLATE}#bulk-job", context)
+    detail = {"job": job.pk, "kind": job.kind, "done": job.done, "total": job.total}
+    if started:
+        trigger_client_event(
+            response,
+            "bulkJobStarted",
+            {
+                **detail,
+                "message": ngettext(
+                    "%(kind)s: %(total)d line.", "%(kind)s: %(total)d lines.", job.total
+                )
+                % {"kind": job.get_kind_display(), "total": job.total},
+            },
+        )
+    if job.is_finished:
+        if not started:
+            response.status_code = 286
+        trigger_client_event(
+            response,
+            "bulkJobFinished",
+            {**detail, "status": job.status, "message": context["summary"]},
+        )
+    return response
+
+
+@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@require_POST
+def queue_jobs(request: HttpRequest) -> HttpResponse:
+    """Start a bulk action on the ticked queue lines: email their customers
+    (customer service) or set their priority (customer service, purchasing)."""
+    if request.POST.get("kind") == BulkJobKind.NOTIFY and not has_role(
+        request.user, Role.CUSTOMER_SERVICE
+    ):
+        raise PermissionDenied("Only customer service emails customers.")
+    form = forms.QueueBulkForm(request.POST)
+    job = None
+    if form.is_valid():
+        try:
+            job = updates.bulk_job_start(
+                kind=form.cleaned_data["kind"],
+                line_ids=form.cleaned_data["lines"],
+                parameters=form.parameters(),
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+    if job is None:
+        errors = {
+            ("kind" if field == "__all__" else field): [str(m) for m in field_messages]
+            for field, field_messages in form.errors.items()
+        }
+        values = {"priority": request.POST.get("priority", "")}
+        if _is_fragment_request(request):
+            context = {
+                "can_notify": has_role(request.user, Role.CUSTOMER_SERVICE),
+                "bulk_errors": errors,
+                "bulk_values": values,
+            }
+            response = render(request, f"{QUEUE_TEMPLATE}#queue-bulk", context)
+            return reswap(retarget(response, "#queue-bulk"), "outerHTML")
+        context = order_views.queue_context(
+            request,
+            query=_queue_query(request),
+            fragment=False,
+            bulk_errors=errors,
+            bulk_values=values,
+        )
+        request.nav_path = reverse("queue")  # type: ignore[attr-defined]
+        return render(request, QUEUE_TEMPLATE, context)
+    # In the embedded mode the task ran at commit: the job may be finished already.
+    job = updates.bulk_job_progress(job_id=job.pk)
+    if not _is_fragment_request(request):
+        return redirect("queue-job", job_id=job.pk)
+    return _bulk_job_response(request, job, started=True)
+
+
+@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@require_GET
+def queue_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A bulk job's progress: the bar polls this every second until it is done."""
+    try:
+        job = updates.bulk_job_progress(job_id=job_id)
+    except BulkJob.DoesNotExist as missing:
+        raise Http404(_("No bulk job %(id)s.") % {"id": job_id}) from missing
+    response = _bulk_job_response(request, job, started=False)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+# --- delays (/delays/): customers whose promise slipped or passed -------------------
+#
+# The page shows orders data (orders.selectors.delayed_customers) beside
+# notifications data: the messages each customer was sent, their discount
+# codes, and the "discount sent" filter. orders may not import notifications,
+# so the page is composed here, in the higher app, as the order page's
+# messages fragment is; its actions are use cases of notifications.updates,
+# whose views live here anyway (README, "Layout"). Customer service acts,
+# purchasing reads; the warehouse gets 403.
+
+DELAYS_TEMPLATE = "notifications/delays.html"
+DELAYS_EVENT = "delaysChanged"
+RETURN_QUERY_MAX_LENGTH = 2000
+DELAY_CARD_FORMS = ("note", "discount", "internal")
+
+
+@dataclass
+class DelayPosted:
+    """A delays form that was refused: shown again with its messages beside the fields."""
+
+    customer_id: int
+    form: str  # note, discount, internal, substitute, cancel
+    line_id: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _delays_filter(data: QueryDict) -> DelaysFilter:
+    return DelaysFilter(data, discounted_customers=selectors.customers_with_discount_codes())
+
+
+def _return_query(raw: str | None) -> QueryDict:
+    """The query string (filters, page) of the delays page a form was posted
+    from; only ever used to rebuild the page's own URL."""
+    return QueryDict((raw or "")[:RETURN_QUERY_MAX_LENGTH])
+
+
+def _delays_url(query: QueryDict, customer_id: int | None = None) -> str:
+    encoded = query.urlencode()
+    url = reverse("delays") + (f"?{encoded}" if encoded else "")
+    return url + (f"#delay-customer-{customer_id}" if customer_id is not None else "")
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return min(max(int(raw or 1), 1), 100_000)
+    except ValueError:
+        return 1
+
+
+def _delay_cards(
+    request: HttpRequest,
+    delayed: list[order_selectors.DelayedCustomer],
+    *,
+    posted: DelayPosted | None = None,
+    notice: str = "",
+    notice_level: str = "success",
+    notice_customer_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """One card per delayed customer: their lines, what they were told, their
+    discount codes and internal notes, and fresh one-time tokens for the forms
+    (four queries for the whole page)."""
+    ids = [entry.customer.pk for entry in delayed]
+    told = selectors.notifications_for_customers(customer_ids=ids)
+    codes = selectors.discount_codes_for_customers(customer_ids=ids)
+    notes = order_selectors.order_notes_for_orders(
+        order_ids={order_id for entry in delayed for order_id in entry.order_ids}
+    )
+    cards = []
+    for entry in delayed:
+        customer = entry.customer
+        mine = posted if posted is not None and posted.customer_id == customer.pk else None
+        forms_state = {
+            name: {
+                "token": uuid.uuid4().hex,
+                "open": mine is not None and mine.form == name,
+                "errors": mine.errors if mine is not None and mine.form == name else {},
+                "values": mine.values if mine is not None and mine.form == name else {},
+            }
+            for name in DELAY_CARD_FORMS
+        }
+        line_ids = {line.pk for line in entry.lines}
+        rows = [
+            {
+                "line": line,
+                "form": mine.form if mine is not None and mine.line_id == line.pk else "",
+                "errors": mine.errors if mine is not None and mine.line_id == line.pk else {},
+                "values": mine.values if mine is not None and mine.line_id == line.pk else {},
+            }
+            for line in entry.lines
+        ]
+        # A line form refused for a line that is no longer delayed (done
+        # already, a second submit): its message goes at the top of the card.
+        orphan_errors = (
+            [message for messages_ in mine.errors.values() for message in messages_]
+            if mine is not None and mine.line_id is not None and mine.line_id not in line_ids
+            else []
+        )
+        sent = told.get(customer.pk, [])
+        card_notes = sorted(
+            (note for order_id in entry.order_ids for note in notes.get(order_id, [])),
+            key=lambda note: (note.created_at, note.pk),
+            reverse=True,
+        )
+        cards.append(
+            {
+                "customer": customer,
+                "delayed": entry,
+                # Standard is most customers: only VIP and preferred are worth a badge.
+                "tier_badge": tier_badge(customer.tier)
+                if customer.tier != order_models.Tier.STANDARD
+                else "",
+                "rows": rows,
+                "orders": list({line.order_id: line.order for line in entry.lines}.values()),
+                "messages": [(notification, status_badge(notification)) for notification in sent],
+                "messages_total": vars(sent[0])["customer_total"] if sent else 0,
+                "codes": [
+                    (code, f"{code.percent.normalize():f}") for code in codes.get(customer.pk, [])
+                ],
+                "notes": card_notes,
+                "forms": forms_state,
+                "orphan_errors": orphan_errors,
+                "notice": notice if notice_customer_id == customer.pk else "",
+                "notice_level": notice_level,
+            }
+        )
+    return cards
+
+
+def _delays_common_context(request: HttpRequest, query: QueryDict) -> dict[str, Any]:
+    can_act = has_role(request.user, Role.CUSTOMER_SERVICE)
+    context: dict[str, Any] = {"can_act": can_act, "return_query": query.urlencode()}
+    if can_act:
+        policy = selectors.compensation_policy_get()
+        low, high = updates.discount_percent_bounds(policy)
+        # As a person writes them (10, 7.5), for the number input and its help.
+        context.update(
+            percent_default=f"{policy.discount_percent.normalize():f}",
+            percent_low=f"{low.normalize():f}",
+            percent_high=f"{high.normalize():f}",
+        )
+    return context
+
+
+def _delays_page_context(
+    request: HttpRequest,
+    query: QueryDict,
+    *,
+    posted: DelayPosted | None = None,
+    only_customer: order_models.Customer | None = None,
+) -> dict[str, Any]:
+    """The delays page (or, after a refused form without htmx, the one
+    customer's card): a fixed number of queries whatever the page size."""
+    filters = _delays_filter(query)
+    page = _page_number(query.get("page"))
+    context = _delays_common_context(request, query)
+    delayed, has_next = order_selectors.delayed_customers(
+        filters=filters,
+        page=1 if only_customer is not None else page,
+        customer_ids=[only_customer.pk] if only_customer is not None else None,
+        with_alternatives=context["can_act"],
+    )
+    if only_customer is not None and not delayed:
+        delayed = [
+            order_selectors.DelayedCustomer(
+                customer=only_customer, lines=[], days_late=0, times_slipped=0
+            )
+        ]
+    pager_query = query.copy()
+    pager_query.pop("page", None)
+
+    def page_url(number: int) -> str:
+        pager_query["page"] = str(number)
+        return f"?{pager_query.urlencode()}"
+
+    first = (page - 1) * order_selectors.DELAYS_PAGE_SIZE + 1
+    context.update(
+        filters=filters,
+        cards=_delay_cards(request, delayed, posted=posted),
+        only_customer=only_customer,
+        page=page,
+        first_shown=first,
+        last_shown=first + len(delayed) - 1,
+        next_url=page_url(page + 1) if has_next and only_customer is None else "",
+        previous_url=page_url(page - 1) if page > 1 and only_customer is None else "",
+        first_page_url=page_url(1),
+    )
+    return context
+
+
+@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@require_GET
+def delays(request: HttpRequest) -> HttpResponse:
+    """Customers whose promise slipped or passed, worst first, with what each
+    has been told; htmx gets only the list (filters, pages)."""
+    context = _delays_page_context(request, request.GET)
+    fragment = _is_fragment_request(request)
+    context["fragment"] = fragment
+    template = f"{DELAYS_TEMPLATE}#delays-list" if fragment else DELAYS_TEMPLATE
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _delay_customer_or_404(customer_id: int) -> order_models.Customer:
+    try:
+        return order_selectors.customer_get(customer_id=customer_id)
+    except order_models.Customer.DoesNotExist as missing:
+        raise Http404(_("No customer %(id)s.") % {"id": customer_id}) from missing
+
+
+def _delay_line_or_404(customer_id: int, line_id: int) -> order_models.OrderLine:
+    try:
+        return order_selectors.delay_line_get(customer_id=customer_id, line_id=line_id)
+    except order_models.OrderLine.DoesNotExist as missing:
+        raise Http404(
+            _("Customer %(id)s has no order line %(line)s.") % {"id": customer_id, "line": line_id}
+        ) from missing
+
+
+def _delay_posted(
+    customer: order_models.Customer,
+    name: str,
+    form: Any,
+    fields: tuple[str, ...],
+    line_id: int | None = None,
+) -> DelayPosted:
+    """A refused form's messages by field ("form" for the rest) and the values typed."""
+    errors: dict[str, list[str]] = {}
+    for field_name, messages_ in form.errors.items():
+        key = field_name if field_name in fields else "form"
+        errors.setdefault(key, []).extend(str(message) for message in messages_)
+    values = {field_name: str(form.data.get(field_name, ""))[:5000] for field_name in fields}
+    return DelayPosted(
+        customer_id=customer.pk, form=name, line_id=line_id, errors=errors, values=values
+    )
+
+
+def _already_submitted(error: ValidationError) -> bool:
+    return getattr(error, "code", None) == "already_submitted"
+
+
+def _delay_answer(
+    request: HttpRequest,
+    customer: order_models.Customer,
+    *,
+    query: QueryDict,
+    notice: str = "",
+    notice_level: str = "success",
+    posted: DelayPosted | None = None,
+    event: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The answer of every delays action.
+
+    htmx: the customer's card again (with the messages beside the fields, or
+    the notice) and, for a change, the `delaysChanged` event. Without htmx: a
+    change redirects back to the page it came from (post/redirect/get); a
+    refused form shows the customer's card on the page with its messages.
+    """
+    if not _is_fragment_request(request):
+        if posted is None:
+            (messages.success if notice_level == "success" else messages.info)(request, notice)
+            return redirect(_delays_url(query, customer.pk))
+        context = _delays_page_context(request, query, posted=posted, only_customer=customer)
+        request.nav_path = reverse("delays")  # type: ignore[attr-defined]
+        return render(request, DELAYS_TEMPLATE, context)
+    context = _delays_common_context(request, query)
+    delayed, _has_next = order_selectors.delayed_customers(
+        filters=_delays_filter(query), customer_ids=[customer.pk], with_alternatives=True
+    )
+    if not delayed:
+        delayed = [
+            order_selectors.DelayedCustomer(
+                customer=customer, lines=[], days_late=0, times_slipped=0
+            )
+        ]
+    context["card"] = _delay_cards(
+        request,
+        delayed,
+        posted=posted,
+        notice=notice,
+        notice_level=notice_level,
+        notice_customer_id=customer.pk,
+    )[0]
+    response = render(request, f"{DELAYS_TEMPLATE}#delay-card", context)
+    if event is not None:
+        trigger_client_event(
+            response, DELAYS_EVENT, {"customer": customer.pk, "message": notice, **event}
+        )
+    return response
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def delay_customer_note(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Email a personal note to a delayed customer about one of their orders."""
+    customer = _delay_customer_or_404(customer_id)
+    query = _return_query(request.POST.get("return_query"))
+    waiting = {o.number: o for o in order_selectors.delay_customer_orders(customer=customer)}
+    form = forms.CustomerNoteForm(request.POST, orders=waiting)
+    if form.is_valid():
+        try:
+            updates.customer_note_send(
+                order=form.cleaned_data["order"],
+                note=form.cleaned_data["note"],
+                subject=form.cleaned_data["subject"],
+                token=form.cleaned_data["token"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            if _already_submitted(error):
+                return _delay_answer(
+                    request, customer, query=query, notice=str(error.message), notice_level="info"
+                )
+            _form_errors_from(form, error)
+        except ConcurrencyConflict as error:
+            form.add_error(None, str(error))
+        else:
+            order = form.cleaned_data["order"]
+            notice = _("Your note to %(name)s about %(number)s is in the outbox.") % {
+                "name": customer.name,
+                "number": order.number,
+            }
+            return _delay_answer(
+                request,
+                customer,
+                query=query,
+                notice=notice,
+                event={"action": "personal_note", "order": order.number},
+            )
+    posted = _delay_posted(customer, "note", form, ("order", "subject", "note"))
+    return _delay_answer(request, customer, query=query, posted=posted)
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def delay_discount(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Issue a discount code for a delayed order and email it to the customer."""
+    customer = _delay_customer_or_404(customer_id)
+    query = _return_query(request.POST.get("return_query"))
+    waiting = {o.number: o for o in order_selectors.delay_customer_orders(customer=customer)}
+    low, high = updates.discount_percent_bounds(selectors.compensation_policy_get())
+    form = forms.DelayDiscountForm(request.POST, orders=waiting, low=low, high=high)
+    if form.is_valid():
+        try:
+            code, notification = updates.order_discount_issue(
+                order=form.cleaned_data["order"],
+                percent=form.cleaned_data["percent"],
+                note=form.cleaned_data["note"],
+                token=form.cleaned_data["token"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            if _already_submitted(error):
+                return _delay_answer(
+                    request, customer, query=query, notice=str(error.message), notice_level="info"
+                )
+            _form_errors_from(form, error)
+        except ConcurrencyConflict as error:
+            form.add_error(None, str(error))
+        else:
+            figures = {
+                "code": code.code,
+                "percent": f"{code.percent.normalize():f}",
+                "name": customer.name,
+                "number": code.order.number if code.order else "",
+            }
+            if notification is not None:
+                notice = (
+                    _(
+                        "Discount code %(code)s (%(percent)s%%) for %(number)s is on its way to "
+                        "%(name)s by email."
+                    )
+                    % figures
+                )
+            else:
+                notice = (
+                    _(
+                        "Discount code %(code)s (%(percent)s%%) issued for %(number)s. %(name)s "
+                        "opted out of update emails: tell them the code yourself."
+                    )
+                    % figures
+                )
+            return _delay_answer(
+                request,
+                customer,
+                query=query,
+                notice=notice,
+                event={"action": "discount", "order": figures["number"], "code": code.code},
+            )
+    posted = _delay_posted(customer, "discount", form, ("order", "percent", "note"))
+    return _delay_answer(request, customer, query=query, posted=posted)
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def delay_order_note(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Add an internal note to one of the customer's orders (never emailed)."""
+    customer = _delay_customer_or_404(customer_id)
+    query = _return_query(request.POST.get("return_query"))
+    waiting = {o.number: o for o in order_selectors.delay_customer_orders(customer=customer)}
+    form = forms.OrderNoteForm(request.POST, orders=waiting)
+    if form.is_valid():
+        try:
+            note = order_services.order_note_add(
+                order=form.cleaned_data["order"],
+                body=form.cleaned_data["body"],
+                token=form.cleaned_data["token"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            if _already_submitted(error):
+                return _delay_answer(
+                    request, customer, query=query, notice=str(error.message), notice_level="info"
+                )
+            _form_errors_from(form, error)
+        else:
+            notice = _("Internal note added to %(number)s. The customer does not see it.") % {
+                "number": note.order.number
+            }
+            return _delay_answer(
+                request,
+                customer,
+                query=query,
+                notice=notice,
+                event={"action": "internal_note", "order": note.order.number},
+            )
+    posted = _delay_posted(customer, "internal", form, ("order", "body"))
+    return _delay_answer(request, customer, query=query, posted=posted)
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def delay_line_substitute(request: HttpRequest, customer_id: int, line_id: int) -> HttpResponse:
+    """Swap a delayed line's backordered remainder to an alternative product;
+    the customer is told by email."""
+    customer = _delay_customer_or_404(customer_id)
+    line = _delay_line_or_404(customer_id, line_id)
+    query = _return_query(request.POST.get("return_query"))
+    alternatives = vars(line.product)["active_alternatives"]
+    form = forms.OrderLineSubstituteForm(request.POST, alternatives=alternatives)
+    if form.is_valid():
+        try:
+            substitution, notification = updates.order_line_substitute(
+                line=line,
+                product=form.cleaned_data["product"],
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        except ConcurrencyConflict as error:
+            form.add_error(None, str(error))
+        else:
+            new_line = substitution.line
+            figures = {
+                "units": new_line.ordered,
+                "old": line.product.sku,
+                "new": new_line.product.sku,
+                "number": line.order.number,
+                "allocated": new_line.allocated,
+                "waiting": new_line.backordered,
+            }
+            notice = (
+                _(
+                    "%(number)s: %(units)d × %(old)s replaced with %(new)s "
+                    "(%(allocated)d allocated now, %(waiting)d waiting)."
+                )
+                % figures
+            )
+            notice += " " + (
+                _("The customer is told by email.")
+                if notification is not None
+                else _("The customer opted out of update emails: tell them yourself.")
+            )
+            return _delay_answer(
+                request,
+                customer,
+                query=query,
+                notice=notice,
+                event={"action": "substitute", "order": line.order.number, "line": new_line.pk},
+            )
+    posted = _delay_posted(customer, "substitute", form, ("product",), line_id=line.pk)
+    return _delay_answer(request, customer, query=query, posted=posted)
+
+
+@role_required(Role.CUSTOMER_SERVICE)
+@require_POST
+def delay_line_cancel(request: HttpRequest, customer_id: int, line_id: int) -> HttpResponse:
+    """Cancel a delayed line's backordered remainder; the customer is told."""
+    customer = _delay_customer_or_404(customer_id)
+    line = _delay_line_or_404(customer_id, line_id)
+    query = _return_query(request.POST.get("return_query"))
+    form = forms.OrderLineCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            cancellation = updates.order_line_cancel(
+                line=line, reason=form.cleaned_data["reason"], by=request.user
+            )
+        except ValidationError as error:
+            _form_errors_from(form, error)
+        except ConcurrencyConflict as error:
+            form.add_error(None, str(error))
+        else:
+            notice = _(
+                "%(number)s: cancelled %(units)d × %(sku)s; refund due %(refund)s. "
+                "The customer is told by email."
+            ) % {
+                "number": line.order.number,
+                "units": cancellation.quantity,
+                "sku": line.product.sku,
+                "refund": cancellation.refund_due,
+            }
+            return _delay_answer(
+                request,
+                customer,
+                query=query,
+                notice=notice,
+                event={"action": "cancel", "order": line.order.number, "line": line.pk},
+            )
+    posted = _delay_posted(customer, "cancel", form, ("reason",), line_id=line.pk)
+    return _delay_answer(request, customer, query=query, posted=posted)

@@ -22,7 +22,9 @@ from inventory.admin import ReadOnlyAdminMixin
 from orders.models import (
     Cancellation,
     Customer,
+    FormSubmission,
     OrderLine,
+    OrderNote,
     SalesOrder,
     Shipment,
     ShipmentLine,
@@ -231,7 +233,7 @@ class OrderLineAdmin(LineQuantitiesMixin, SimpleHistoryAdmin):
     date_hierarchy = "placed_at"
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["order", "product", "warehouse", "unit_price"]}),
+        (None, {"fields": ["order", "product", "warehouse", "unit_price", "substitute_for"]}),
         (
             _("Quantities"),
             {
@@ -261,6 +263,7 @@ class OrderLineAdmin(LineQuantitiesMixin, SimpleHistoryAdmin):
         "status",
         "customer_tier",
         "placed_at",
+        "substitute_for",
     ]
     inlines = [OrderLineShipmentInline, CancellationInline]
 
@@ -339,3 +342,31 @@ class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "cancelled_by",
         "cancelled_at",
     )
+
+
+@admin.register(OrderNote)
+class OrderNoteAdmin(admin.ModelAdmin):
+    """Customer service's internal notes; the author and time are kept as written."""
+
+    list_display = ["order", "author", "created_at", "body"]
+    list_select_related = ["order", "author"]
+    search_fields = ["order__number", "order__customer__email", "body"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = ["order", "body", "author", "created_at"]
+    readonly_fields = ["order", "author", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Notes are written on the delays page (orders.services.order_note_add).
+        return False
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["action", "token", "submitted_by", "submitted_at"]
+    list_select_related = ["submitted_by"]
+    list_filter = ["action"]
+    search_fields = ["token"]
+    date_hierarchy = "submitted_at"
+    show_full_result_count = False
+    fields = readonly_fields = ("action", "token", "submitted_by", "submitted_at")

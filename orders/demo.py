@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
+from typing import Any
 from unittest import mock
 
 from django.conf import settings
@@ -56,6 +57,25 @@ from suppliers.models import (
     Supplier,
 )
 from suppliers.services import PurchaseLineRequest, purchase_order_create
+
+
+@dataclass(frozen=True)
+class DemoUseCases:
+    """The use cases the demo plays: the orders app's own by default. The
+    notifications app passes its wrappers, which also write the messages the
+    customers were sent along the way."""
+
+    order_place: Callable[..., Any] = order_place
+    order_cancel: Callable[..., Any] = order_cancel
+    order_line_cancel: Callable[..., Any] = order_line_cancel
+    order_line_set_priority: Callable[..., Any] = order_line_set_priority
+    promises_refresh: Callable[..., Any] = promises_refresh
+    purchase_order_confirm: Callable[..., Any] = purchase_order_confirm
+    purchase_order_move_expected_date: Callable[..., Any] = purchase_order_move_expected_date
+    purchase_order_receive: Callable[..., Any] = purchase_order_receive
+    shipment_create: Callable[..., Any] = shipment_create
+    stock_adjust: Callable[..., Any] = stock_adjust
+
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, refused in production
 DEMO_SEED = 2026
@@ -675,8 +695,11 @@ class _Event:
 
 
 class _DemoShop:
-    def __init__(self, *, rng: random.Random, users: dict[str, User], clock: _Clock) -> None:
+    def __init__(
+        self, *, rng: random.Random, users: dict[str, User], clock: _Clock, use: DemoUseCases
+    ) -> None:
         self.rng = rng
+        self.use = use
         self.warehouse_user = users["warehouse"]
         self.service_user = users["service"]
         self.purchasing_user = users["purchasing"]
@@ -1033,7 +1056,9 @@ class _DemoShop:
             notes=note,
         )
         # Confirmed through orders' use case, so the queue's promises count it.
-        order, _changes = purchase_order_confirm(purchase_order=draft, by=self.purchasing_user)
+        order, _changes = self.use.purchase_order_confirm(
+            purchase_order=draft, by=self.purchasing_user
+        )
         roll = rng.random()
         slip = dt.timedelta(days=rng.randint(*spec.slip_days))
         yesterday = self.today - dt.timedelta(days=1)
@@ -1075,7 +1100,7 @@ class _DemoShop:
         order.refresh_from_db(fields=["status"])
         if not order.is_open:
             return  # everything arrived after all
-        purchase_order_move_expected_date(
+        self.use.purchase_order_move_expected_date(
             purchase_order=order, new_date=new_date, reason=reason, by=self.purchasing_user
         )
 
@@ -1088,7 +1113,9 @@ class _DemoShop:
                 quantities[line.pk] = max(1, int(line.outstanding * part))
         if not quantities:
             return
-        purchase_order_receive(purchase_order=order, quantities=quantities, by=self.warehouse_user)
+        self.use.purchase_order_receive(
+            purchase_order=order, quantities=quantities, by=self.warehouse_user
+        )
         if balance is None or part >= 1:
             return
         # The balance follows in a second delivery; purchasing records the new date.
@@ -1111,7 +1138,7 @@ class _DemoShop:
             if not attempt:
                 break
             try:
-                order = order_place(
+                order = self.use.order_place(
                     customer=planned.customer,
                     warehouse=planned.warehouse,
                     lines=attempt,
@@ -1153,7 +1180,9 @@ class _DemoShop:
 
     def ship(self, order: SalesOrder, warehouse: Warehouse) -> None:
         tracking = f"{self.carriers[warehouse.pk]}{self.rng.randint(10**9, 10**10 - 1)}"
-        shipment = shipment_create(order=order, tracking_number=tracking, by=self.warehouse_user)
+        shipment = self.use.shipment_create(
+            order=order, tracking_number=tracking, by=self.warehouse_user
+        )
         # shipped_at's default was bound before the clock was simulated.
         Shipment.objects.filter(pk=shipment.pk).update(shipped_at=self.clock.now)
         Shipment.history.filter(id=shipment.pk).update(shipped_at=self.clock.now)
@@ -1179,7 +1208,7 @@ class _DemoShop:
             change, reason = -1, "Damaged in the warehouse during the cycle count"
         else:
             change, reason = rng.randint(1, 3), "Found during the cycle count"
-        stock_adjust(
+        self.use.stock_adjust(
             product=level.product,
             warehouse=level.warehouse,
             change=change,
@@ -1213,7 +1242,7 @@ class _DemoShop:
         lines = self.waiting_lines(older_than_days=3)
         if lines:
             order = self.rng.choice(lines).order
-            order_cancel(
+            self.use.order_cancel(
                 order=order, reason=self.rng.choice(CANCEL_ORDER_REASONS), by=self.service_user
             )
 
@@ -1221,7 +1250,7 @@ class _DemoShop:
         lines = self.waiting_lines(older_than_days=10)
         if lines:
             line = self.rng.choice(lines)
-            order_line_cancel(
+            self.use.order_line_cancel(
                 line=line, reason=self.rng.choice(CANCEL_LINE_REASONS), by=self.service_user
             )
 
@@ -1230,10 +1259,12 @@ class _DemoShop:
         if lines:
             line = self.rng.choice(lines)
             priority = self.rng.choice((5, 10, 10, 20, 50))
-            order_line_set_priority(line=line, priority=priority, by=self.service_user)
+            self.use.order_line_set_priority(line=line, priority=priority, by=self.service_user)
 
 
-def demo_shop_load(*, users: list[User] | None = None) -> DemoShopSummary:
+def demo_shop_load(
+    *, users: list[User] | None = None, use_cases: DemoUseCases | None = None
+) -> DemoShopSummary:
     """Play six weeks of a homeware and outdoor shop through the services.
 
     Skipped (returning the current counts with `created=False`) when the
@@ -1243,9 +1274,10 @@ def demo_shop_load(*, users: list[User] | None = None) -> DemoShopSummary:
     if Product.objects.exists():
         return DemoShopSummary.count(created=False)
     by_name = {user.username: user for user in (users or demo_users_load())}
+    use = use_cases or DemoUseCases()
     with transaction.atomic():
         with _simulated_clock(timezone.now()) as clock:
-            _DemoShop(rng=random.Random(DEMO_SEED), users=by_name, clock=clock).build()
+            _DemoShop(rng=random.Random(DEMO_SEED), users=by_name, clock=clock, use=use).build()
         # This morning's check: promises that passed while nobody looked get a new date.
         stale = set(
             OrderLine.objects.backordered()
@@ -1253,5 +1285,5 @@ def demo_shop_load(*, users: list[User] | None = None) -> DemoShopSummary:
             .values_list("product_id", "warehouse_id")
         )
         if stale:
-            promises_refresh(keys=stale, cause="Daily check: promised date passed")
+            use.promises_refresh(keys=stale, cause="Daily check: promised date passed")
     return DemoShopSummary.count(created=True)

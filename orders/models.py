@@ -159,6 +159,16 @@ class OrderLine(models.Model):
     )
     first_promised_date = models.DateField(_("first promised date"), null=True, blank=True)
     times_slipped = models.PositiveSmallIntegerField(_("times slipped"), default=0)
+    # The line this one replaced: customer service swapped the backordered
+    # remainder of `substitute_for` to this (alternative) product.
+    substitute_for = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="substitutes",
+        verbose_name=_("substitute for"),
+    )
     history = HistoricalRecords(
         excluded_fields=[
             "placed_at",
@@ -340,3 +350,41 @@ class CustomerChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.number}: {self.get_choice_display()}"
+
+
+class OrderNote(models.Model):
+    """An internal note of customer service on an order: shown on the order and
+    delays pages, never sent to the customer."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["order", "-created_at"], name="order_note_order")]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.body[:40]}"
+
+
+class FormSubmission(models.Model):
+    """A staff form's one-time token, spent in the transaction of the change
+    the form asked for: a double click or a resent form finds it spent and
+    changes nothing (orders.services.form_submission_record)."""
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    action = models.CharField(_("action"), max_length=64)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.token}"

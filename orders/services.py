@@ -26,7 +26,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,11 +42,14 @@ from inventory.services import (
 )
 from orders.links import CustomerLink, LinkError
 from orders.models import (
+    QUEUE_ORDER,
     Cancellation,
     Channel,
     Customer,
     CustomerChoice,
+    FormSubmission,
     OrderLine,
+    OrderNote,
     PromiseRevision,
     SalesOrder,
     Shipment,
@@ -654,18 +657,109 @@ def promise_changes_recorded() -> Iterator[list[PromiseChange]]:
         yield recorded.promises
 
 
-def _estimate_lead_days(*, product_id: int) -> int:
-    """The lead time of the supplier this product was last bought from, or the
-    product's own default."""
-    supplier_lead = (
-        PurchaseOrderLine.objects.filter(product_id=product_id)
-        .order_by("-pk")
-        .values_list("purchase_order__supplier__lead_time_days", flat=True)
-        .first()
+@dataclass
+class _QueueInputs:
+    """What the promise engine needs for one (product, warehouse) queue."""
+
+    queue: list[tuple[Any, ...]] = field(default_factory=list)
+    available: int = 0
+    supply: list[Supply] = field(default_factory=list)
+    handling_days: int = 0
+    lead_days: int = 0
+
+
+def _promise_inputs(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], _QueueInputs]:
+    """The inputs of many queues in five queries, however many queues: the
+    whole-shop refresh was one round trip per query per queue (7,000 queues ×
+    6 queries ≈ 100 s at a million lines)."""
+    wanted = set(keys)
+    product_ids = {p for p, _w in wanted}
+    warehouse_ids = {w for _p, w in wanted}
+    inputs: dict[tuple[int, int], _QueueInputs] = {}
+    backordered = F("ordered") - F("allocated") - F("shipped") - F("cancelled")
+    # One index range scan per queue (order_line_queue), already in queue order.
+    for product_id, warehouse_id, *row in (
+        OrderLine.objects.backordered()
+        .filter(product_id__in=product_ids, warehouse_id__in=warehouse_ids)
+        .order_by("product_id", "warehouse_id", *QUEUE_ORDER)
+        .annotate(waiting=backordered)
+        .values_list(
+            "product_id",
+            "warehouse_id",
+            "pk",
+            "order_id",
+            "waiting",
+            "promised_date",
+            "promise_is_estimate",
+            "first_promised_date",
+            "times_slipped",
+        )
+    ):
+        key = (product_id, warehouse_id)
+        if key in wanted:
+            inputs.setdefault(key, _QueueInputs()).queue.append(tuple(row))
+    if not inputs:
+        return inputs
+    for product_id, warehouse_id, on_hand, allocated in StockLevel.objects.filter(
+        product_id__in=product_ids, warehouse_id__in=warehouse_ids
+    ).values_list("product_id", "warehouse_id", "on_hand", "allocated"):
+        if (product_id, warehouse_id) in inputs:
+            inputs[(product_id, warehouse_id)].available = max(on_hand - allocated, 0)
+    for product_id, warehouse_id, expected, outstanding, number in PurchaseOrderLine.objects.filter(
+        product_id__in=product_ids,
+        purchase_order__warehouse_id__in=warehouse_ids,
+        purchase_order__status__in=OPEN_PO_STATUSES,
+        received__lt=F("ordered"),
+    ).values_list(
+        "product_id",
+        "purchase_order__warehouse_id",
+        "expected_date",
+        F("ordered") - F("received"),
+        "purchase_order__number",
+    ):
+        if (product_id, warehouse_id) in inputs:
+            inputs[(product_id, warehouse_id)].supply.append(
+                Supply(date=expected, quantity=outstanding, reference=number)
+            )
+    handling = dict(
+        Warehouse.objects.filter(pk__in=warehouse_ids).values_list("pk", "handling_days")
     )
-    if supplier_lead is not None:
-        return supplier_lead
-    return Product.objects.values_list("default_lead_time_days", flat=True).get(pk=product_id)
+    # The lead time of the supplier each product was last bought from, or the
+    # product's own default.
+    last_supplier_lead = (
+        PurchaseOrderLine.objects.filter(product_id=OuterRef("pk"))
+        .order_by("-pk")
+        .values("purchase_order__supplier__lead_time_days")[:1]
+    )
+    lead = {
+        pk: default if supplier_lead is None else supplier_lead
+        for pk, supplier_lead, default in Product.objects.filter(pk__in=product_ids)
+        .annotate(supplier_lead=Subquery(last_supplier_lead))
+        .values_list("pk", "supplier_lead", "default_lead_time_days")
+    }
+    for (product_id, warehouse_id), found in inputs.items():
+        found.handling_days = handling[warehouse_id]
+        found.lead_days = lead[product_id]
+    return inputs
+
+
+@dataclass
+class _PromiseWrites:
+    """Promise changes of many queues, written together: one UPDATE of the
+    lines and one INSERT of their history."""
+
+    updates: list[tuple[int, dt.date, bool, dt.date, int]] = field(default_factory=list)
+    changes: list[PromiseChange] = field(default_factory=list)
+
+    def flush(self, *, cause: str) -> None:
+        if not self.updates:
+            return
+        _lines_set_promises(self.updates)
+        _promise_revisions_insert(self.changes, cause=cause)
+        self.updates, self.changes = [], []
+
+
+PROMISE_BATCH_QUEUES = 1000
 
 
 def promises_recompute(
@@ -679,62 +773,66 @@ def promises_recompute(
     purchase order lines and the queue in queue order; writes only the lines
     whose promise changed, with a PromiseRevision each; counts a slip when a
     promise moves later. Returns the changes, for the caller to tell customers.
+
+    Queues are read and written in batches of PROMISE_BATCH_QUEUES: a fixed
+    number of queries per batch, not per queue.
     """
     today = today or timezone.localdate()
     changes: list[PromiseChange] = []
-    for product_id, warehouse_id in sorted(set(keys)):
-        changes += _promises_recompute_one(
-            product_id=product_id, warehouse_id=warehouse_id, cause=cause, today=today
-        )
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), PROMISE_BATCH_QUEUES):
+        batch = ordered[start : start + PROMISE_BATCH_QUEUES]
+        inputs = _promise_inputs(batch)
+        writes = _PromiseWrites()
+        for product_id, warehouse_id in batch:
+            if (product_id, warehouse_id) not in inputs:
+                continue
+            changes += _promises_recompute_one(
+                product_id=product_id,
+                warehouse_id=warehouse_id,
+                cause=cause,
+                today=today,
+                inputs=inputs[(product_id, warehouse_id)],
+                writes=writes,
+            )
+        writes.flush(cause=cause)
     for recorder in _recorders.get():
         recorder.promises.extend(changes)
     return changes
 
 
 def _promises_recompute_one(
-    *, product_id: int, warehouse_id: int, cause: str, today: dt.date
+    *,
+    product_id: int,
+    warehouse_id: int,
+    cause: str,
+    today: dt.date,
+    inputs: _QueueInputs | None = None,
+    writes: _PromiseWrites | None = None,
 ) -> list[PromiseChange]:
-    backordered = F("ordered") - F("allocated") - F("shipped") - F("cancelled")
-    queue = list(
-        OrderLine.objects.backordered()
-        .filter(product_id=product_id, warehouse_id=warehouse_id)
-        .in_queue_order()
-        .annotate(waiting=backordered)
-        .values_list(
-            "pk",
-            "order_id",
-            "waiting",
-            "promised_date",
-            "promise_is_estimate",
-            "first_promised_date",
-            "times_slipped",
-        )
-    )
+    """One queue: its inputs read here unless given, its changes written here
+    unless `writes` collects them for the caller to write."""
+    if inputs is None:
+        inputs = _promise_inputs([(product_id, warehouse_id)]).get((product_id, warehouse_id))
+        if inputs is None:
+            return []
+    queue = inputs.queue
     if not queue:
         return []
-    level = StockLevel.objects.filter(product_id=product_id, warehouse_id=warehouse_id).first()
-    supply = [
-        Supply(date=expected, quantity=outstanding, reference=number)
-        for expected, outstanding, number in PurchaseOrderLine.objects.filter(
-            product_id=product_id,
-            purchase_order__warehouse_id=warehouse_id,
-            purchase_order__status__in=OPEN_PO_STATUSES,
-            received__lt=F("ordered"),
-        ).values_list("expected_date", F("ordered") - F("received"), "purchase_order__number")
-    ]
-    handling_days = Warehouse.objects.values_list("handling_days", flat=True).get(pk=warehouse_id)
     result = promise_queue(
-        available_now=max(level.available, 0) if level else 0,
-        supply=supply,
+        available_now=inputs.available,
+        supply=inputs.supply,
         queue=[QueueEntry(line_id=row[0], quantity=row[2]) for row in queue],
         today=today,
-        handling_days=handling_days,
-        estimate_lead_days=_estimate_lead_days(product_id=product_id),
+        handling_days=inputs.handling_days,
+        estimate_lead_days=inputs.lead_days,
     )
+    own_writes = writes is None
+    collected = _PromiseWrites() if writes is None else writes
     changes: list[PromiseChange] = []
-    updates: list[tuple[int, dt.date, bool, dt.date, int]] = []
+    promises = result.promises
     for pk, order_id, _waiting, old_date, old_estimate, first_date, slipped in queue:
-        promise = result.promises.get(pk)
+        promise = promises.get(pk)
         if promise is None:
             continue
         new_date, new_estimate = promise.promised_date, promise.is_estimate
@@ -742,7 +840,7 @@ def _promises_recompute_one(
             continue
         if old_date is not None and new_date > old_date:
             slipped += 1
-        updates.append((pk, new_date, new_estimate, first_date or new_date, slipped))
+        collected.updates.append((pk, new_date, new_estimate, first_date or new_date, slipped))
         changes.append(
             PromiseChange(
                 line_id=pk,
@@ -754,9 +852,52 @@ def _promises_recompute_one(
                 covered_by=promise.covered_by,
             )
         )
-    if not updates:
-        return []
-    _lines_set_promises(updates)
+    collected.changes += changes
+    if own_writes:
+        collected.flush(cause=cause)
+    return changes
+
+
+_REVISION_COLUMNS = {
+    "id",
+    "line_id",
+    "old_date",
+    "new_date",
+    "old_is_estimate",
+    "new_is_estimate",
+    "cause",
+    "covered_by",
+    "created_at",
+}
+
+
+def _promise_revisions_insert(changes: Sequence[PromiseChange], *, cause: str) -> None:
+    """One history row per change: INSERT … SELECT FROM unnest on PostgreSQL
+    (bulk_create built 190,000 model objects for a whole-shop refresh), while
+    the table has exactly the columns written here; bulk_create otherwise."""
+    columns = {f.column for f in PromiseRevision._meta.concrete_fields}
+    if connection.vendor == "postgresql" and columns == _REVISION_COLUMNS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {PromiseRevision._meta.db_table} "  # noqa: S608 - table name from the model
+                "(line_id, old_date, new_date, old_is_estimate, new_is_estimate, cause, "
+                "covered_by, created_at) "
+                "SELECT r.line_id, r.old_date, r.new_date, r.old_is_estimate, r.new_is_estimate, "
+                "%s, r.covered_by, statement_timestamp() "
+                "FROM unnest(%s::bigint[], %s::date[], %s::date[], %s::boolean[], "
+                "%s::boolean[], %s::varchar[]) "
+                "AS r(line_id, old_date, new_date, old_is_estimate, new_is_estimate, covered_by)",
+                [
+                    cause[:120],
+                    [c.line_id for c in changes],
+                    [c.old_date for c in changes],
+                    [c.new_date for c in changes],
+                    [c.old_is_estimate for c in changes],
+                    [c.new_is_estimate for c in changes],
+                    [c.covered_by or "" for c in changes],
+                ],
+            )
+        return
     PromiseRevision.objects.bulk_create(
         (
             PromiseRevision(
@@ -772,7 +913,6 @@ def _promises_recompute_one(
         ),
         batch_size=2000,
     )
-    return changes
 
 
 def _lines_set_promises(updates: Sequence[tuple[int, dt.date, bool, dt.date, int]]) -> None:
@@ -1015,3 +1155,215 @@ def _order_customer_choose(*, link: CustomerLink) -> CustomerChoiceResult:
                 order_line_cancel(line=line, reason=_("Cancelled by the customer"), by=None)
             )
     return CustomerChoiceResult(order=order, choice=link.action, cancellations=cancellations)
+
+
+@retry_on_conflict()
+@transaction.atomic
+def order_lines_set_priority(
+    *, line_ids: Sequence[int], priority: int, by: User | None
+) -> list[OrderLine]:
+    """Set the manual priority of several waiting lines at once (a bulk action).
+
+    The stock levels of every queue touched are locked first, then the lines
+    in primary-key order; promises are recomputed once per (product,
+    warehouse), not once per line. Lines no longer waiting, and lines already
+    at `priority`, are left alone, so running it twice changes nothing the
+    second time. Returns the lines whose priority changed.
+    """
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -100 <= priority <= 100:
+        raise ValidationError({"priority": _("Enter a whole number from -100 to 100.")})
+    ids = sorted(set(line_ids))
+    keys = set(OrderLine.objects.filter(pk__in=ids).values_list("product_id", "warehouse_id"))
+    stock_levels_lock(keys=keys)
+    author = acting_user(by)
+    changed: list[OrderLine] = []
+    for line in OrderLine.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        if line.backordered == 0 or line.priority == priority:
+            continue
+        line.priority = priority
+        line._history_user = author  # type: ignore[attr-defined]
+        line.save(update_fields=["priority"])  # one history row per line: who moved it
+        changed.append(line)
+    if changed:
+        promises_recompute(
+            keys={(line.product_id, line.warehouse_id) for line in changed},
+            cause="queue priority changed",
+        )
+    return changed
+
+
+# --- the delays page: one-time form tokens, internal notes, substitutes ---------
+
+
+def form_submission_record(*, token: str, action: str, by: User | None) -> None:
+    """Spend a form's one-time token inside the caller's transaction.
+
+    Raises ValidationError when the token was spent before: the same form
+    submitted twice (a double click, a resent POST) applies once. Two submits
+    that arrive together both insert; the unique token makes the second wait
+    for the first and then fail, so its whole transaction rolls back.
+    """
+    token = (token or "").strip()
+    if not token or len(token) > 64:
+        raise ValidationError({"token": _("This form is out of date: reload the page.")})
+    try:
+        with transaction.atomic():
+            FormSubmission.objects.create(
+                token=token, action=action[:64], submitted_by=acting_user(by)
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            _("This form was already submitted: nothing was done a second time."),
+            code="already_submitted",
+        ) from error
+
+
+ORDER_NOTE_MAX_LENGTH = 2000
+
+
+@transaction.atomic
+def order_note_add(*, order: SalesOrder, body: str, by: User | None, token: str = "") -> OrderNote:
+    """Write an internal note on an order (never sent to the customer).
+
+    With `token` (the form's one-time token) a second submit of the same form
+    writes nothing and raises ValidationError.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the note first.")})
+    if len(body) > ORDER_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {"body": _("A note has at most %(max)d characters.") % {"max": ORDER_NOTE_MAX_LENGTH}}
+        )
+    if token:
+        form_submission_record(token=token, action="order_note_add", by=by)
+    return OrderNote.objects.create(order=order, body=body, author=acting_user(by))
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """What `order_line_substitute` did: the remainder cancelled, the line added."""
+
+    cancellation: Cancellation
+    line: OrderLine  # the new line, for the alternative product
+
+    @property
+    def allocated(self) -> int:
+        return self.line.allocated
+
+    @property
+    def backordered(self) -> int:
+        return self.line.backordered
+
+
+@retry_on_conflict()
+@transaction.atomic
+def order_line_substitute(*, line: OrderLine, product: Product, by: User | None) -> Substitution:
+    """Swap a line's backordered remainder to one of its product's alternatives.
+
+    In one transaction: the remainder of `line` is cancelled (reason
+    "Substituted with <SKU>", refund due recorded; units already allocated to
+    it stay and ship), and a new line for `product` on the same order takes as
+    many units as are available now and waits on backorder for the rest if the
+    alternative's backorder policy allows it. The new line joins the
+    alternative's queue now (placed now, the old line's manual priority), so it
+    does not jump ahead of customers who were already waiting for it. Promises
+    of both products are recomputed. Refused, changing nothing, when `product`
+    is not an active alternative, when nothing on the line waits any more (a
+    second submit), or when the alternative cannot be backordered.
+    """
+    warehouse_id = line.warehouse_id
+    keys = [(line.product_id, warehouse_id), (product.pk, warehouse_id)]
+    levels = stock_levels_lock(keys=keys)
+    locked = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order", "product")
+        .get(pk=line.pk)
+    )
+    if (
+        product.pk == locked.product_id
+        or not locked.product.alternatives.filter(pk=product.pk).exists()
+    ):
+        raise ValidationError(
+            {
+                "product": _("%(sku)s is not an alternative of %(original)s.")
+                % {"sku": product.sku, "original": locked.product.sku}
+            }
+        )
+    if not product.active:
+        raise ValidationError(
+            {"product": _("%(sku)s is no longer sold (inactive product).") % {"sku": product.sku}}
+        )
+    quantity = locked.backordered
+    if quantity == 0:
+        raise ValidationError(_("Nothing on this line is waiting on backorder."))
+    level = levels[(product.pk, warehouse_id)]
+    take = min(max(level.available, 0), quantity)
+    short = quantity - take
+    if short and product.backorder_policy == BackorderPolicy.DENY:
+        raise ValidationError(
+            {
+                "product": _(
+                    "Only %(available)d of %(sku)s in stock and it is not sold on backorder."
+                )
+                % {"available": take, "sku": product.sku}
+            }
+        )
+    if short and product.backorder_policy == BackorderPolicy.CAP:
+        room = max(
+            (product.backorder_cap or 0)
+            - _backordered_units(product_ids=[product.pk]).get(product.pk, 0),
+            0,
+        )
+        if short > room:
+            raise ValidationError(
+                {
+                    "product": _(
+                        "Only %(available)d of %(sku)s in stock and %(room)d more may be "
+                        "backordered (cap %(cap)d)."
+                    )
+                    % {
+                        "available": take,
+                        "sku": product.sku,
+                        "room": room,
+                        "cap": product.backorder_cap or 0,
+                    }
+                }
+            )
+    reason = _("Substituted with %(sku)s") % {"sku": product.sku}
+    cancellation, _released = _cancel_units(
+        line=locked,
+        quantity=quantity,
+        level=levels[(locked.product_id, warehouse_id)],
+        reason=reason,
+        by=by,
+    )
+    new_line = OrderLine(
+        order=locked.order,
+        product=product,
+        warehouse_id=warehouse_id,
+        customer_tier=locked.customer_tier,
+        placed_at=timezone.now(),
+        unit_price=product.price,
+        ordered=quantity,
+        allocated=take,
+        priority=locked.priority,
+        substitute_for=locked,
+    )
+    new_line._history_user = acting_user(by)  # type: ignore[attr-defined]
+    new_line.save()
+    if take:
+        stock_moves_apply(
+            level=level,
+            moves=[Move(StockMoveKind.ALLOCATION, take, new_line.reference, reason)],
+            by=by,
+        )
+    promises_recompute(
+        keys=keys,
+        cause=f"{locked.order.number}: {locked.product.sku} substituted with {product.sku}",
+    )
+    # The promise was written by an UPDATE; keep the cached order and product.
+    new_line.refresh_from_db(
+        fields=["promised_date", "promise_is_estimate", "first_promised_date", "times_slipped"]
+    )
+    return Substitution(cancellation=cancellation, line=new_line)

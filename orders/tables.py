@@ -9,15 +9,34 @@ import django_tables2 as tables
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import QUEUE_ORDER, OrderLine, Tier
 
 NUMBER = {"th": {"class": "num"}, "td": {"class": "num"}}
 TIER_BADGES = {Tier.VIP: "badge badge-tier-vip", Tier.PREFERRED: "badge badge-tier-preferred"}
+
+
+def _invalid(field_id: str, errors: list[str] | None) -> SafeString:
+    """The attributes of a refused field: marked invalid, pointing at its message."""
+    if not errors:
+        return SafeString("")
+    return format_html(' aria-invalid="true" aria-describedby="{}-error"', field_id)
+
+
+def _error_list(field_id: str, errors: list[str] | None) -> SafeString:
+    """A field's messages, beside it."""
+    if not errors:
+        return SafeString("")
+    return format_html(
+        '<ul class="errorlist" id="{}-error" role="alert">{}</ul>',
+        field_id,
+        format_html_join("", "<li>{}</li>", ((error,) for error in errors)),
+    )
 
 
 def _sorted(lines: QuerySet[OrderLine], field: str, descending: bool) -> QuerySet[OrderLine]:
@@ -32,6 +51,14 @@ class QueueTable(tables.Table):
     Columns with `visible=False` are for the CSV export only.
     """
 
+    # Shown only to roles with actions (`enable_actions`); never exported.
+    select = tables.Column(
+        accessor="pk",
+        verbose_name=_("Select"),
+        orderable=False,
+        visible=False,
+        attrs={"th": {"class": "select"}, "td": {"class": "select"}},
+    )
     queue_position = tables.Column(
         verbose_name=_("Pos."),
         attrs={**NUMBER, "th": {"class": "num", "title": _("Place in the product's queue")}},
@@ -70,6 +97,15 @@ class QueueTable(tables.Table):
         accessor="promise_is_estimate", verbose_name=_("Estimate"), visible=False
     )
     times_slipped = tables.Column(verbose_name=_("Slipped"), attrs=NUMBER)
+    actions = tables.Column(
+        accessor="pk",
+        verbose_name=_("Actions"),
+        orderable=False,
+        visible=False,
+        attrs={"th": {"class": "line-actions"}, "td": {"class": "line-actions"}},
+    )
+
+    ACTION_COLUMNS = ("select", "actions")
 
     class Meta:
         template_name = "tables/table.html"
@@ -80,8 +116,144 @@ class QueueTable(tables.Table):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = timezone.localdate()
+        self.can_cancel = self.can_prioritise = self.select_all = False
+        self.query = self.csrf_token = ""
+        self.action_errors: dict[int, dict[str, list[str]]] = {}
+        self.action_values: dict[int, dict[str, Any]] = {}
+
+    def enable_actions(
+        self,
+        *,
+        can_cancel: bool,
+        can_prioritise: bool,
+        select_all: bool,
+        query: str,
+        csrf_token: str,
+        errors: dict[int, dict[str, list[str]]],
+        values: dict[int, dict[str, Any]],
+    ) -> None:
+        """Show the checkbox and row action columns to a role that may use them.
+
+        `query` is the page's query string (filters, sort, page): the action
+        forms carry it, so the answer shows the same slice of the queue.
+        `errors` and `values` are what a refused action shows beside its field.
+        """
+        self.can_cancel, self.can_prioritise = can_cancel, can_prioritise
+        if not (can_cancel or can_prioritise):
+            return
+        self.select_all, self.query, self.csrf_token = select_all, query, csrf_token
+        self.action_errors, self.action_values = errors, values
+        for name in self.ACTION_COLUMNS:
+            self.columns.show(name)
+        url = reverse("queue") + "?" + query + ("&" if query else "") + "select=page"
+        unselect_url = (reverse("queue") + "?" + query).rstrip("?")
+        # The header box selects every row of this page (the server renders
+        # them ticked), so it needs no script of its own.
+        self.columns["select"].column.verbose_name = format_html(
+            '<input type="checkbox" id="queue-select-page" aria-label="{}" hx-get="{}" '
+            'hx-target="#queue-table-container" hx-swap="outerHTML"{}>',
+            gettext("Select every line on this page"),
+            unselect_url if select_all else url,
+            " checked" if select_all else "",
+        )
 
     # Rendering (HTML)
+
+    def render_select(self, value: int, record: OrderLine) -> SafeString:
+        return format_html(
+            '<input type="checkbox" name="lines" value="{}" form="queue-bulk" '
+            'class="queue-select" aria-label="{}"{}>',
+            value,
+            gettext("Select %(order)s %(sku)s")
+            % {"order": record.order.number, "sku": record.product.sku},
+            " checked" if self.select_all else "",
+        )
+
+    def render_actions(self, value: int, record: OrderLine) -> SafeString:
+        """Change priority and cancel the remainder, each a small form that
+        opens in place. Each form carries the page's query, so the answer is
+        the same slice of the queue, refreshed. Opening the cancel form, giving
+        a reason and pressing the button that names the units is the confirm
+        step. Built with format_html: a template per row costs ten times more."""
+        errors = self.action_errors.get(value, {})
+        values = self.action_values.get(value, {})
+        hidden = format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="query" value="{}">',
+            self.csrf_token,
+            self.query,
+        )
+        parts = []
+        if self.can_prioritise:
+            url = reverse("queue-line-priority", args=[value])
+            field = f"queue-priority-{value}"
+            parts.append(
+                format_html(
+                    '<details class="line-action"{}><summary>{}</summary>'
+                    '<form class="inline-form priority-form" method="post" action="{}" '
+                    'hx-post="{}" hx-target="#queue-table-container" hx-swap="outerHTML">{}'
+                    '<label for="{}">{}</label><span class="inline-fields">'
+                    '<input type="number" name="priority" id="{}" min="-100" max="100" '
+                    'step="1" required value="{}"{}>'
+                    '<button type="submit">{}</button></span>{}</form></details>',
+                    " open" if errors.get("priority") else "",
+                    gettext("Priority %(priority)d") % {"priority": record.priority},
+                    url,
+                    url,
+                    hidden,
+                    field,
+                    gettext("−100 to 100, higher is served first"),
+                    field,
+                    values.get("priority", record.priority),
+                    _invalid(field, errors.get("priority")),
+                    gettext("Save"),
+                    _error_list(field, errors.get("priority")),
+                )
+            )
+        if self.can_cancel:
+            url = reverse("queue-line-cancel", args=[value])
+            field = f"queue-cancel-reason-{value}"
+            units = vars(record).get("units_waiting", record.backordered)
+            parts.append(
+                format_html(
+                    '<details class="line-action line-action-cancel"{}><summary>{}</summary>'
+                    '<form class="inline-form cancel-form" method="post" action="{}" '
+                    'hx-post="{}" hx-target="#queue-table-container" hx-swap="outerHTML">{}'
+                    '<label for="{}">{}</label>'
+                    '<input type="text" name="reason" id="{}" maxlength="255" required '
+                    'placeholder="{}" value="{}"{}>'
+                    '<button type="submit" class="button-danger">{}</button>{}</form></details>',
+                    " open" if errors.get("reason") else "",
+                    gettext("Cancel remainder…"),
+                    url,
+                    url,
+                    hidden,
+                    field,
+                    ngettext(
+                        "Why cancel %(units)d waiting unit?",
+                        "Why cancel %(units)d waiting units?",
+                        units,
+                    )
+                    % {"units": units},
+                    field,
+                    gettext("e.g. the customer asked by phone"),
+                    values.get("reason", ""),
+                    _invalid(field, errors.get("reason")),
+                    ngettext(
+                        "Cancel %(units)d unit, tell the customer",
+                        "Cancel %(units)d units, tell the customer",
+                        units,
+                    )
+                    % {"units": units},
+                    _error_list(field, errors.get("reason")),
+                )
+            )
+        return format_html(
+            '<div class="row-actions">{}</div>', format_html_join("", "{}", ((p,) for p in parts))
+        )
+
+    def render_order(self, value: str) -> SafeString:
+        return format_html('<a href="{}">{}</a>', reverse("order", args=[value]), value)
 
     def render_customer(self, value: str, record: OrderLine) -> SafeString:
         badge = TIER_BADGES.get(Tier(record.customer_tier))
@@ -93,7 +265,8 @@ class QueueTable(tables.Table):
 
     def render_product(self, value: str, record: OrderLine) -> SafeString:
         return format_html(
-            '<span class="sku">{}</span> <span class="product-name">{}</span>',
+            '<a class="sku" href="{}">{}</a> <span class="product-name">{}</span>',
+            reverse("product", args=[value]),
             value,
             record.product.name,
         )
@@ -102,7 +275,11 @@ class QueueTable(tables.Table):
         return (self.today - timezone.localtime(value).date()).days
 
     def render_promised_date(self, value: Any, record: OrderLine) -> SafeString:
-        date = format_html('<time datetime="{}">{}</time>', value.isoformat(), value)
+        date = format_html(
+            '<time datetime="{}">{}</time>',
+            value.isoformat(),
+            date_format(value, "SHORT_DATE_FORMAT"),
+        )
         if record.promise_is_estimate:
             return format_html(
                 '{} <span class="badge badge-estimate" title="{}">{}</span>',
@@ -247,7 +424,11 @@ class ReceivingTable(tables.Table):
         )
 
     def render_next_expected(self, value: Any) -> SafeString:
-        date = format_html('<time datetime="{}">{}</time>', value.isoformat(), value)
+        date = format_html(
+            '<time datetime="{}">{}</time>',
+            value.isoformat(),
+            date_format(value, "SHORT_DATE_FORMAT"),
+        )
         if value < self.today:
             days = (self.today - value).days
             return format_html(
@@ -315,7 +496,11 @@ class PurchaseOrderTable(tables.Table):
         return po_status_badge(record)
 
     def render_expected_date(self, value: Any, record: Any) -> SafeString:
-        date = format_html('<time datetime="{}">{}</time>', value.isoformat(), value)
+        date = format_html(
+            '<time datetime="{}">{}</time>',
+            value.isoformat(),
+            date_format(value, "SHORT_DATE_FORMAT"),
+        )
         if record.is_open and value < self.today:
             return format_html(
                 '{} <span class="badge badge-bad" title="{}">{}</span>',

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,23 +44,50 @@ from suppliers.models import (
 QUEUE_PAGE_SIZE = 50
 
 
-def _queue_table(request: HttpRequest) -> tuple[QueueFilter, QueueTable]:
-    filters = QueueFilter(request.GET)
-    table = QueueTable(queue_lines(filters=filters), order_by=request.GET.getlist("sort"))
+def _queue_table(
+    request: HttpRequest, query: QueryDict | None = None
+) -> tuple[QueueFilter, QueueTable]:
+    query = request.GET if query is None else query
+    filters = QueueFilter(query)
+    table = QueueTable(queue_lines(filters=filters), order_by=query.getlist("sort"))
     return filters, table
 
 
-@role_required(*ALL_ROLES)
-@require_GET
-def queue(request: HttpRequest) -> HttpResponse:
-    """The backorder queue; an htmx request gets only the table fragment."""
-    filters, table = _queue_table(request)
+def queue_context(
+    request: HttpRequest,
+    *,
+    query: QueryDict,
+    fragment: bool,
+    row_errors: dict[int, dict[str, list[str]]] | None = None,
+    row_values: dict[int, dict[str, Any]] | None = None,
+    bulk_errors: dict[str, list[str]] | None = None,
+    bulk_values: dict[str, Any] | None = None,
+    notice: str = "",
+    notice_level: str = "success",
+) -> dict[str, Any]:
+    """The queue page (or its table fragment) for the filters, sort and page in
+    `query`, with the row and bulk actions the user's role allows. Also used by
+    the action views (notifications.views) to answer with the table again,
+    showing a message beside the field that was refused or a notice."""
+    filters, table = _queue_table(request, query)
+    can_cancel = has_role(request.user, Role.CUSTOMER_SERVICE)
+    can_prioritise = has_role(request.user, Role.CUSTOMER_SERVICE, Role.PURCHASING)
+    select_all = query.get("select") == "page"
+    table.enable_actions(
+        can_cancel=can_cancel,
+        can_prioritise=can_prioritise,
+        select_all=select_all,
+        query=_without(query, "select").urlencode(),
+        csrf_token=get_token(request),
+        errors=row_errors or {},
+        values=row_values or {},
+    )
     # LazyPaginator fetches one row past the page instead of counting the queue.
     try:
         table.paginate(
             paginator_class=LazyPaginator,
             per_page=QUEUE_PAGE_SIZE,
-            page=request.GET.get("page") or 1,
+            page=query.get("page") or 1,
         )
     except (EmptyPage, PageNotAnInteger):
         table.paginate(paginator_class=LazyPaginator, per_page=QUEUE_PAGE_SIZE, page=1)
@@ -72,17 +100,42 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     else:
         table.empty_text = _("Nothing is waiting: every order line is covered by stock.")
-
-    fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
-    export_query = request.GET.copy()
-    export_query.pop("page", None)
-    context = {
+    export_query = _without(query, "page", "select")
+    page_query = _without(query, "select")
+    select_query = page_query.copy()
+    select_query["select"] = "page"
+    return {
         "filters": filters,
         "table": table,
-        "sort": request.GET.get("sort", ""),
+        "sort": query.get("sort", ""),
         "fragment": fragment,
         "export_url": f"{reverse('queue-export')}?{export_query.urlencode()}".rstrip("?"),
+        "query": page_query.urlencode(),
+        "queue_url": f"{reverse('queue')}?{page_query.urlencode()}".rstrip("?"),
+        "select_all_url": f"{reverse('queue')}?{select_query.urlencode()}",
+        "select_all": select_all,
+        "can_bulk": can_prioritise,
+        "can_notify": can_cancel,
+        "bulk_errors": bulk_errors or {},
+        "bulk_values": bulk_values or {},
+        "notice": notice,
+        "notice_level": notice_level,
     }
+
+
+def _without(query: QueryDict, *names: str) -> QueryDict:
+    copy = query.copy()
+    for name in names:
+        copy.pop(name, None)
+    return copy
+
+
+@role_required(*ALL_ROLES)
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """The backorder queue; an htmx request gets only the table fragment."""
+    fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
+    context = queue_context(request, query=request.GET, fragment=fragment)
     template = "orders/queue.html#queue-table" if fragment else "orders/queue.html"
     response = render(request, template, context)
     # The same URL answers a page or a fragment: caches must tell them apart.
@@ -466,6 +519,7 @@ def order_page_context(
     """Everything the order page shows (a fixed number of queries)."""
     context = order_lines_context(request, order, **kwargs)
     context["audit"] = selectors.order_audit_trail(order=order, lines=context["lines"])
+    context["notes"] = selectors.order_notes(order=order)
     return context
 
 

@@ -46,6 +46,16 @@ ROLE_TABLE: dict[str, tuple[str, frozenset[Role]]] = {
     "outbox-message": ("GET", frozenset({CS, P})),
     "outbox-message-resend": ("POST", frozenset({CS})),
     "policy": ("GET", frozenset({CS, P})),
+    "delays": ("GET", frozenset({CS, P})),
+    "delay-customer-note": ("POST", frozenset({CS})),
+    "delay-discount": ("POST", frozenset({CS})),
+    "delay-order-note": ("POST", frozenset({CS})),
+    "delay-line-substitute": ("POST", frozenset({CS})),
+    "delay-line-cancel": ("POST", frozenset({CS})),
+    "queue-line-priority": ("POST", frozenset({CS, P})),
+    "queue-line-cancel": ("POST", frozenset({CS})),
+    "queue-jobs": ("POST", frozenset({CS, P})),
+    "queue-job": ("GET", frozenset({CS, P})),
 }
 
 # Not staff pages: Django's own login/logout/password views, the admin (its own
@@ -85,6 +95,7 @@ ARGUMENTS = {
     "customer_id": 1,
     "notification_id": 1,
     "line_id": 1,
+    "job_id": 1,
     "token": "x",
 }
 

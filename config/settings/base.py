@@ -177,6 +177,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# Staff pages format dates with the named formats (DATE_FORMAT, SHORT_DATE_FORMAT…)
+# of the language LocaleMiddleware picked; English ones are day-first, see there.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -11,7 +11,8 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from inventory.models import Warehouse
 from notifications import updates
@@ -73,7 +74,10 @@ def test_purchasing_moves_a_date_and_service_sees_the_apologies(
     assert "3 lines" in impact and "+2 days" in impact
     screenshot("flow-po-2-impact")
     page.click("text=Confirm and tell customers")
-    page.wait_for_selector(f"#po-history >> text={new_date.isoformat()}")
+    # Dates show in the browser's locale (English here: "30 Nov 2026").
+    with translation.override("en"):
+        shown = date_format(new_date, "SHORT_DATE_FORMAT")
+    page.wait_for_selector(f"#po-history >> text={shown}")
     screenshot("flow-po-3-confirmed")
 
     log_in(page, live_server, "service")

@@ -80,6 +80,7 @@ EXPECTED: dict[str, dict[str, tuple[str, list[str]]]] = {
         "shipped": ("has shipped", ["TRACK-42"]),
         "cancelled": ("cancelled", ["EUR 39.80"]),
         "personal_note": ("A message about your order", ["next truck", "Sari"]),
+        "promise_update": ("an update, ships by 14 March 2031", ["stand", "Keep waiting"]),
     },
     "id": {
         "backorder_confirmed": (
@@ -93,6 +94,7 @@ EXPECTED: dict[str, dict[str, tuple[str, list[str]]]] = {
         "shipped": ("telah dikirim", ["Nomor resi", "TRACK-42"]),
         "cancelled": ("dibatalkan", ["EUR 39,80"]),
         "personal_note": ("Pesan tentang pesanan Anda", ["next truck", "Sari"]),
+        "promise_update": ("paling lambat 14 Maret 2031", ["kabar terbaru", "Tetap menunggu"]),
     },
     "nl": {
         "backorder_confirmed": ("uiterlijk 14 maart 2031", ["wachtrij", "Blijven wachten"]),
@@ -103,6 +105,7 @@ EXPECTED: dict[str, dict[str, tuple[str, list[str]]]] = {
         "shipped": ("is verzonden", ["Trackingcode", "TRACK-42"]),
         "cancelled": ("geannuleerd", ["EUR 39,80"]),
         "personal_note": ("Een bericht over uw bestelling", ["next truck", "Sari"]),
+        "promise_update": ("uiterlijk 14 maart 2031", ["Zo staat het", "Blijven wachten"]),
     },
 }
 

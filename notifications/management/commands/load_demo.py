@@ -3,13 +3,15 @@ from argparse import ArgumentParser
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.demo import DEMO_PASSWORD, DEMO_USERS, demo_shop_load, demo_users_load
+from notifications.demo import demo_shop_load
+from orders.demo import DEMO_PASSWORD, DEMO_USERS, demo_users_load
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo users and the demo shop (products, customers, six weeks of orders, "
-        "purchase orders and backorders). Safe to run twice; refused in production."
+        "purchase orders and backorders, with the emails customers were sent). Safe to run "
+        "twice; refused in production."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

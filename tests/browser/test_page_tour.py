@@ -1,0 +1,117 @@
+"""Every staff page on the demo shop, in Chromium, at laptop and tablet width.
+
+Each page is opened as the role whose work it is and must answer 200 with its
+heading, run without a JavaScript or CSP error in the console, and fit the
+window's width (wide tables scroll inside their own box, the page does not).
+A screenshot per page and width goes to build/screenshots/tour-*.png; this is
+the test to run to regenerate them:
+
+    DATABASE_URL=postgres://… .venv/bin/pytest tests/browser/test_page_tour.py
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from orders.models import OrderLine
+from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VIEWPORTS = {"laptop": (1280, 860), "tablet": (820, 1180)}
+
+
+@dataclass(frozen=True)
+class Stop:
+    name: str
+    username: str
+    path: str
+    heading: str
+
+
+def tour() -> list[Stop]:
+    waiting = OrderLine.objects.backordered().select_related("order__customer", "product").first()
+    assert waiting is not None, "the demo shop has backordered lines"
+    po = PurchaseOrder.objects.filter(status__in=OPEN_PO_STATUSES).order_by("number").first()
+    assert po is not None, "the demo shop has open purchase orders"
+    return [
+        Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
+        Stop("queue", "service", reverse("queue"), "Backorder queue"),
+        Stop("receiving", "warehouse", reverse("receiving"), "Receiving"),
+        Stop(
+            "receive",
+            "warehouse",
+            reverse("purchase-order-receive", args=[po.number]),
+            f"Receive {po.number}",
+        ),
+        Stop("shipping", "warehouse", reverse("shipping"), "Ready to ship"),
+        Stop("purchase-orders", "purchasing", reverse("purchase-orders"), "Purchase orders"),
+        Stop(
+            "purchase-order",
+            "purchasing",
+            reverse("purchase-order", args=[po.number]),
+            f"Purchase order {po.number}",
+        ),
+        Stop("product", "warehouse", reverse("product", args=[waiting.product.sku]), ""),
+        Stop(
+            "order",
+            "service",
+            reverse("order", args=[waiting.order.number]),
+            f"Order {waiting.order.number}",
+        ),
+        Stop(
+            "customer",
+            "service",
+            reverse("customer", args=[waiting.order.customer_id]),
+            waiting.order.customer.name,
+        ),
+        Stop("outbox", "service", reverse("outbox"), "Outbox"),
+        Stop("policy", "purchasing", reverse("policy"), "Compensation policy"),
+        Stop("delays", "service", reverse("delays"), "Delays"),
+    ]
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_every_page_reads_well_on_the_demo_shop(live_server, page, screenshot):
+    call_command("load_demo", verbosity=0)
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type in {"error", "warning"}
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+    current_user = None
+    for stop in tour():
+        if stop.username != current_user:
+            log_in(page, live_server, stop.username)
+            current_user = stop.username
+        for width_name, (width, height) in VIEWPORTS.items():
+            page.set_viewport_size({"width": width, "height": height})
+            response = page.goto(f"{live_server.url}{stop.path}")
+            assert response is not None and response.status == 200, (stop.name, response)
+            page.wait_for_load_state("networkidle")
+            heading = page.locator("main h1").first.inner_text()
+            assert stop.heading in heading, (stop.name, heading)
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{stop.name} is {overflow}px wider than a {width_name}"
+            screenshot(f"tour-{stop.name}-{width_name}")
+    assert problems == []

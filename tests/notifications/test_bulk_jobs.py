@@ -1,0 +1,522 @@
+"""Bulk actions on the queue: the job service (chunks, progress, idempotency,
+one email per customer), the views that start a job and report its progress,
+and a job run by a real Celery worker on Redis."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from config.roles import Role
+from notifications import updates
+from notifications.models import (
+    BulkJob,
+    BulkJobKind,
+    BulkJobStatus,
+    Notification,
+    NotificationKind,
+)
+from orders import services as order_services
+from orders.models import OrderLine
+from orders.services import LineRequest
+from tests.orders.conftest import Shop
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HX-Request": "true"}
+JOBS = "/queue/jobs/"
+
+
+def place(shop: Shop, customer, *products, quantity: int = 2) -> list[OrderLine]:
+    order = updates.order_place(
+        customer=customer,
+        warehouse=shop.warehouse,
+        lines=[LineRequest(product, quantity) for product in products],
+        by=shop.clerk,
+    )
+    return list(order.lines.order_by("pk"))
+
+
+@pytest.fixture
+def queue(shop: Shop) -> dict[str, list[OrderLine]]:
+    """Waiting lines of four customers over three products.
+
+    Ann has three lines in two orders, Ben two in one order, Cai one, and
+    Dee (opted out of update emails) one.
+    """
+    lamp, chair, desk = (shop.product(sku=sku) for sku in ("LAMP", "CHAIR", "DESK"))
+    for product in (lamp, chair, desk):
+        shop.purchase(product, 50, days=9)
+    ann, ben, cai = (shop.customer(name=name) for name in ("Ann", "Ben", "Cai"))
+    dee = shop.customer(name="Dee", email_opt_out=True)
+    return {
+        "ann": place(shop, ann, lamp, chair) + place(shop, ann, desk),
+        "ben": place(shop, ben, lamp, desk),
+        "cai": place(shop, cai, chair),
+        "dee": place(shop, dee, lamp),
+    }
+
+
+def all_lines(queue: dict[str, list[OrderLine]]) -> list[OrderLine]:
+    return [line for lines in queue.values() for line in lines]
+
+
+def update_messages() -> list[Notification]:
+    return list(Notification.objects.filter(kind=NotificationKind.PROMISE_UPDATE).order_by("pk"))
+
+
+def start(kind: str, lines: list[OrderLine], by=None, **parameters) -> BulkJob:
+    return updates.bulk_job_start(
+        kind=kind, line_ids=[line.pk for line in lines], parameters=parameters, by=by
+    )
+
+
+# --- the service ------------------------------------------------------------------
+
+
+def test_notify_writes_one_email_per_customer_listing_their_lines(
+    queue: dict[str, list[OrderLine]], shop: Shop
+) -> None:
+    # given
+    job = start(BulkJobKind.NOTIFY, all_lines(queue), by=shop.clerk)
+    assert (job.status, job.done, job.total) == (BulkJobStatus.PENDING, 0, 7)
+
+    # when
+    job = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+
+    # then
+    assert (job.status, job.done, job.total) == (BulkJobStatus.DONE, 7, 7)
+    assert job.finished_at is not None
+    assert job.outcome == {"messages": 3, "opted_out": 1, "not_waiting": 0}
+    by_customer = {message.customer.name: message for message in update_messages()}
+    assert sorted(by_customer) == ["Ann", "Ben", "Cai"]  # Dee opted out
+    ann = by_customer["Ann"]
+    assert ann.order is None  # two orders: the message is the customer's
+    assert [line["sku"] for line in ann.context["lines"]] == ["LAMP", "CHAIR", "DESK"]
+    assert ann.context["order_numbers"] == sorted({line.order.number for line in queue["ann"]})
+    assert ann.dedup_key == f"bulk:{job.pk}:customer:{queue['ann'][0].order.customer_id}"
+    assert "Here is where the items you are waiting for stand in your orders" in ann.body_text
+    ben = by_customer["Ben"]
+    assert ben.order == queue["ben"][0].order  # one order: its links come along
+    assert ben.context["keep_waiting_url"] and ben.context["cancel_url"]
+    assert ben.subject.startswith(f"Your order {ben.order.number}: an update, ships by ")
+
+
+def test_chunks_never_split_a_customer_and_progress_moves_per_chunk(
+    queue: dict[str, list[OrderLine]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = start(BulkJobKind.NOTIFY, all_lines(queue))
+    seen: list[tuple[int, list[int]]] = []
+    real = updates._bulk_notify
+
+    def spy(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
+        seen.append((BulkJob.objects.get(pk=job.pk).done, line_ids))
+        return real(job=job, line_ids=line_ids)
+
+    monkeypatch.setattr(updates, "_bulk_notify", spy)
+
+    updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+
+    ann = [line.pk for line in queue["ann"]]
+    # Ann's three lines go in one chunk, though a chunk is two lines
+    assert any(sorted(ids) == sorted(ann) for _done, ids in seen)
+    # each chunk starts where the ones before it left `done`
+    sizes = [len(ids) for _done, ids in seen]
+    assert [done for done, _ids in seen] == [sum(sizes[:n]) for n in range(len(seen))]
+    assert len(seen) >= 3
+
+
+def test_running_a_finished_job_again_sends_nothing_twice(
+    queue: dict[str, list[OrderLine]],
+) -> None:
+    job = start(BulkJobKind.NOTIFY, all_lines(queue))
+    updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+
+    # a redelivered task, and a crash that lost the progress after the sends
+    updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJobStatus.RUNNING, done=0)
+    again = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+
+    assert again.status == BulkJobStatus.DONE and again.done == 7
+    assert len(update_messages()) == 3
+
+
+def test_a_failing_chunk_fails_the_job_keeps_what_was_done_and_a_rerun_finishes(
+    queue: dict[str, list[OrderLine]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the second chunk hits an error
+    job = start(BulkJobKind.NOTIFY, all_lines(queue))
+    real = updates._bulk_notify
+    calls = {"n": 0}
+
+    def flaky(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            real(job=job, line_ids=line_ids)  # wrote its messages, then …
+            raise RuntimeError("SMTP template exploded")
+        return real(job=job, line_ids=line_ids)
+
+    monkeypatch.setattr(updates, "_bulk_notify", flaky)
+
+    # when
+    failed = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+
+    # then: the first chunk stays done, the second rolled back entirely
+    assert failed.status == BulkJobStatus.FAILED
+    assert "RuntimeError: SMTP template exploded" in failed.error
+    assert 0 < failed.done < failed.total
+    messages_after_failure = len(update_messages())
+    assert messages_after_failure == failed.outcome["messages"]
+
+    # and a re-run (the fix deployed) finishes without emailing anyone twice
+    monkeypatch.setattr(updates, "_bulk_notify", real)
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJobStatus.RUNNING)
+    finished = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
+    assert finished.status == BulkJobStatus.DONE and finished.done == 7
+    assert sorted(m.customer.name for m in update_messages()) == ["Ann", "Ben", "Cai"]
+
+
+def test_lines_no_longer_waiting_are_skipped(queue: dict[str, list[OrderLine]], shop) -> None:
+    cai = queue["cai"][0]
+    updates.order_line_cancel(line=cai, reason="phoned", by=shop.clerk)
+
+    job = updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, [cai, *queue["ben"]]).pk)
+
+    assert job.outcome == {"messages": 1, "opted_out": 0, "not_waiting": 1}
+    assert [m.customer.name for m in update_messages()] == ["Ben"]
+
+
+def test_one_email_per_customer_reaches_the_outbox(
+    queue: dict[str, list[OrderLine]], django_capture_on_commit_callbacks
+) -> None:
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start(BulkJobKind.NOTIFY, all_lines(queue))
+
+    job.refresh_from_db()
+    assert job.status == BulkJobStatus.DONE  # the task ran at commit (embedded mode)
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        line.order.customer.email for line in (queue["ann"][0], queue["ben"][0], queue["cai"][0])
+    )
+
+
+def test_reprioritise_sets_every_line_and_recomputes_each_queue_once(
+    queue: dict[str, list[OrderLine]], shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recomputed: list[tuple[int, int]] = []
+    real = order_services._promises_recompute_one
+
+    def spy(**kwargs):
+        recomputed.append((kwargs["product_id"], kwargs["warehouse_id"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(order_services, "_promises_recompute_one", spy)
+    lines = all_lines(queue)
+
+    job = updates.bulk_job_run(
+        job_id=start(BulkJobKind.REPRIORITISE, lines, by=shop.clerk, priority=20).pk,
+        chunk_size=2,
+    )
+
+    assert job.status == BulkJobStatus.DONE and job.done == 7
+    assert job.outcome == {"changed": 7, "unchanged": 0}
+    assert set(
+        OrderLine.objects.filter(pk__in=[line.pk for line in lines]).values_list(
+            "priority", flat=True
+        )
+    ) == {20}
+    assert sorted(recomputed) == sorted(set(recomputed))  # once per product queue
+    assert len(recomputed) == 3
+    assert OrderLine.history.filter(priority=20, history_user=shop.clerk).count() == 7
+
+
+def test_reprioritise_twice_changes_nothing_the_second_time(
+    queue: dict[str, list[OrderLine]],
+) -> None:
+    lines = all_lines(queue)
+    updates.bulk_job_run(job_id=start(BulkJobKind.REPRIORITISE, lines, priority=5).pk)
+
+    second = updates.bulk_job_run(job_id=start(BulkJobKind.REPRIORITISE, lines, priority=5).pk)
+
+    assert second.outcome == {"changed": 0, "unchanged": 7}
+
+
+def test_reprioritising_a_queue_tells_customers_whose_date_moved(shop: Shop) -> None:
+    # given: two units arrive in 6 days, two more in 30; Ann waits behind Ben
+    lamp = shop.product(sku="LAMP")
+    shop.purchase(lamp, 2, days=6)
+    shop.purchase(lamp, 2, days=30)
+    ben = place(shop, shop.customer(name="Ben"), lamp)[0]
+    ann = place(shop, shop.customer(name="Ann"), lamp)[0]
+    assert ann.promised_date and ben.promised_date
+    assert ann.promised_date > ben.promised_date
+
+    # when Ann jumps the queue
+    updates.bulk_job_run(job_id=start(BulkJobKind.REPRIORITISE, [ann], priority=50).pk)
+
+    # then Ben, whose date slipped, gets an apology
+    ben.refresh_from_db()
+    assert Notification.objects.filter(
+        customer=ben.order.customer, kind__startswith="promise_later"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "parameters", "field"),
+    [
+        ("nonsense", {}, "kind"),
+        (BulkJobKind.REPRIORITISE, {}, "priority"),
+        (BulkJobKind.REPRIORITISE, {"priority": 500}, "priority"),
+    ],
+)
+def test_start_refuses_bad_input(
+    queue: dict[str, list[OrderLine]], kind: str, parameters: dict, field: str
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        start(kind, all_lines(queue), **parameters)
+
+    assert field in error.value.message_dict
+    assert not BulkJob.objects.exists()
+
+
+def test_start_refuses_no_lines() -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        updates.bulk_job_start(kind=BulkJobKind.NOTIFY, line_ids=[424242], parameters={}, by=None)
+
+    assert "lines" in error.value.message_dict
+
+
+# --- the views ----------------------------------------------------------------------
+
+
+def trigger(response) -> dict:
+    return json.loads(response["HX-Trigger"])
+
+
+def test_urls() -> None:
+    assert reverse("queue-jobs") == JOBS
+    assert reverse("queue-job", args=[3]) == "/queue/jobs/3/"
+
+
+def test_starting_a_job_with_htmx_answers_the_progress_bar(
+    client_as: Callable[..., Client],
+    queue: dict[str, list[OrderLine]],
+    django_capture_on_commit_callbacks,
+) -> None:
+    client = client_as(Role.CUSTOMER_SERVICE)
+    lines = all_lines(queue)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(
+            JOBS, {"kind": "notify", "lines": [line.pk for line in lines]}, headers=HX
+        )
+
+    # the job is written and its task published after commit
+    assert response.status_code == 200
+    job = BulkJob.objects.get()
+    assert (job.kind, job.total, job.created_by) == ("notify", 7, response.wsgi_request.user)
+    assert len(callbacks) == 1
+    html = response.content.decode()
+    assert '<section id="queue-job"' in html
+    assert f'hx-get="/queue/jobs/{job.pk}/" hx-trigger="every 1s"' in html
+    assert '<progress id="queue-job-progress" value="0" max="7"' in html
+    assert "0 of 7 lines processed" in html
+    assert trigger(response)["bulkJobStarted"]["total"] == 7
+
+
+def test_progress_polls_while_running_and_stops_with_286_when_done(
+    client_as: Callable[..., Client], queue: dict[str, list[OrderLine]]
+) -> None:
+    client = client_as(Role.CUSTOMER_SERVICE)
+    job = start(BulkJobKind.REPRIORITISE, all_lines(queue), priority=4)
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJobStatus.RUNNING, done=3)
+
+    running = client.get(f"/queue/jobs/{job.pk}/", headers=HX)
+
+    assert running.status_code == 200
+    assert "HX-Trigger" not in running
+    html = running.content.decode()
+    assert 'hx-trigger="every 1s"' in html
+    assert 'value="3" max="7"' in html and "3 of 7 lines processed" in html
+
+    BulkJob.objects.filter(pk=job.pk).update(status=BulkJobStatus.PENDING, done=0)
+    updates.bulk_job_run(job_id=job.pk)
+    finished = client.get(f"/queue/jobs/{job.pk}/", headers=HX)
+
+    assert finished.status_code == 286  # htmx stops polling
+    html = finished.content.decode()
+    assert "hx-trigger" not in html
+    assert 'value="7" max="7"' in html
+    assert "7 lines moved to priority 4." in html
+    event = trigger(finished)["bulkJobFinished"]
+    assert event["status"] == "done" and event["done"] == 7
+
+
+def test_progress_page_without_htmx_reloads_itself_until_done(
+    client_as: Callable[..., Client], queue: dict[str, list[OrderLine]]
+) -> None:
+    client = client_as(Role.PURCHASING)
+    job = start(BulkJobKind.REPRIORITISE, all_lines(queue), priority=4)
+
+    pending = client.get(f"/queue/jobs/{job.pk}/").content.decode()
+    updates.bulk_job_run(job_id=job.pk)
+    done = client.get(f"/queue/jobs/{job.pk}/").content.decode()
+
+    assert "<html" in pending and '<meta http-equiv="refresh" content="2">' in pending
+    assert "Waiting to start" in pending
+    assert '<meta http-equiv="refresh"' not in done and "Done" in done
+    assert 'href="/queue/"' in done
+
+
+def test_starting_without_htmx_redirects_to_the_job(
+    client_as: Callable[..., Client], queue: dict[str, list[OrderLine]]
+) -> None:
+    response = client_as(Role.CUSTOMER_SERVICE).post(
+        JOBS, {"kind": "reprioritise", "priority": "3", "lines": [queue["cai"][0].pk]}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/queue/jobs/{BulkJob.objects.get().pk}/"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"kind": "notify"}, "lines", "Select at least one line in the table."),
+        ({"kind": "reprioritise", "lines": "LINE"}, "priority", "Enter the priority"),
+        ({"kind": "reprioritise", "lines": "LINE", "priority": "abc"}, "priority", "whole number"),
+        ({"kind": "notify", "lines": "abc"}, "lines", "The selection is not valid"),
+        ({"lines": "LINE"}, "kind", "Choose what to do"),
+    ],
+)
+def test_bad_bulk_input_shows_a_message_in_the_bulk_form(
+    client_as: Callable[..., Client],
+    queue: dict[str, list[OrderLine]],
+    data: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    if data.get("lines") == "LINE":
+        data = {**data, "lines": str(queue["cai"][0].pk)}
+
+    response = client_as(Role.CUSTOMER_SERVICE).post(JOBS, data, headers=HX)
+
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#queue-bulk"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form id="queue-bulk"')
+    assert message in html.split(f'id="queue-bulk-{field}-error"', 1)[1]
+    assert not BulkJob.objects.exists()
+
+
+def test_bad_bulk_input_without_htmx_shows_the_queue_with_the_message(
+    client_as: Callable[..., Client], queue: dict[str, list[OrderLine]]
+) -> None:
+    response = client_as(Role.CUSTOMER_SERVICE).post(JOBS, {"kind": "notify", "query": "sort=age"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html and 'id="queue-table-container"' in html
+    assert "Select at least one line in the table." in html
+
+
+@pytest.mark.parametrize(
+    ("role", "kind", "allowed"),
+    [
+        (Role.CUSTOMER_SERVICE, "notify", True),
+        (Role.CUSTOMER_SERVICE, "reprioritise", True),
+        (Role.PURCHASING, "reprioritise", True),
+        (Role.PURCHASING, "notify", False),
+        (Role.WAREHOUSE, "reprioritise", False),
+        (Role.WAREHOUSE, "notify", False),
+    ],
+)
+def test_who_may_start_which_job(
+    client_as: Callable[..., Client],
+    queue: dict[str, list[OrderLine]],
+    role: Role,
+    kind: str,
+    allowed: bool,
+) -> None:
+    response = client_as(role).post(
+        JOBS, {"kind": kind, "priority": "1", "lines": [queue["cai"][0].pk]}, headers=HX
+    )
+
+    assert (response.status_code == 200) is allowed
+    assert (response.status_code == 403) is not allowed
+    assert BulkJob.objects.exists() is allowed
+
+
+def test_warehouse_may_not_watch_a_job(
+    client_as: Callable[..., Client], queue: dict[str, list[OrderLine]]
+) -> None:
+    job = start(BulkJobKind.NOTIFY, queue["cai"])
+
+    assert client_as(Role.WAREHOUSE).get(f"/queue/jobs/{job.pk}/", headers=HX).status_code == 403
+
+
+def test_an_unknown_job_is_404(client_as: Callable[..., Client]) -> None:
+    assert client_as(Role.CUSTOMER_SERVICE).get("/queue/jobs/9999/").status_code == 404
+
+
+def test_a_job_whose_publish_was_lost_is_published_again(
+    queue: dict[str, list[OrderLine]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    published: list[int] = []
+    monkeypatch.setattr(updates, "_publish_bulk_job", published.append)
+    job = start(BulkJobKind.NOTIFY, queue["cai"])
+
+    updates.bulk_job_progress(job_id=job.pk)  # just published: left alone
+    BulkJob.objects.filter(pk=job.pk).update(dispatched_at=timezone.now() - dt.timedelta(minutes=5))
+    updates.bulk_job_progress(job_id=job.pk)
+    updates.bulk_job_progress(job_id=job.pk)
+
+    assert published == [job.pk]
+
+
+# --- a real worker --------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_job_and_progress_reaches_the_total(
+    celery_worker_process, shop: Shop
+) -> None:
+    # given 60 waiting lines of 60 customers over two products
+    lamp, chair = shop.product(sku="LAMP"), shop.product(sku="CHAIR")
+    lines = [
+        place(shop, shop.customer(), lamp if n % 2 else chair, quantity=1)[0] for n in range(60)
+    ]
+
+    # when the job is started (published to Redis after commit)
+    job = start(BulkJobKind.NOTIFY, lines)
+
+    # then the worker moves it to the end, chunk by chunk
+    seen = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        seen.add(job.done)
+        if job.is_finished:
+            break
+        time.sleep(0.05)
+    assert job.status == BulkJobStatus.DONE, job.error
+    assert job.done == job.total == 60
+    assert seen <= {0, 25, 50, 60}
+    assert Notification.objects.filter(kind=NotificationKind.PROMISE_UPDATE).count() == 60
