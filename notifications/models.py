@@ -31,16 +31,19 @@ class NotificationKind(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     PERSONAL_NOTE = "personal_note", _("Personal note")
     PROMISE_UPDATE = "promise_update", _("Where the backorder stands")
+    SUBSTITUTED = "substituted", _("Alternative product sent instead")
 
 
 # Sent even to a customer who opted out of update emails: they confirm what
-# happened to the order (accepted with a date, ready, shipped, cancelled).
+# happened to the order (accepted with a date, ready, shipped, cancelled, an
+# item swapped for an alternative).
 TRANSACTIONAL_KINDS = frozenset(
     {
         NotificationKind.BACKORDER_CONFIRMED,
         NotificationKind.READY_TO_SHIP,
         NotificationKind.SHIPPED,
         NotificationKind.CANCELLED,
+        NotificationKind.SUBSTITUTED,
     }
 )
 

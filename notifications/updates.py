@@ -1035,16 +1035,16 @@ def order_line_substitute(
     *, line: OrderLine, product: Any, by: User | None
 ) -> tuple[orders.Substitution, Notification | None]:
     """`orders.services.order_line_substitute`, then one email to the customer
-    naming what was replaced and when the alternative ships (None when the
-    customer opted out of update emails). Other customers whose promises the
-    new line moved are told as for any change."""
+    naming what was replaced and when the alternative ships: a change to the
+    order, so sent even to a customer who opted out of updates. Other customers
+    whose promises the new line moved are told as for any change."""
     substitution = _telling_customers(
         orders.order_line_substitute, line=line, product=product, by=by
     )
     new_line = substitution.line
     old_line = substitution.cancellation.order_line
     notification = notification_enqueue(
-        kind=NotificationKind.PERSONAL_NOTE,
+        kind=NotificationKind.SUBSTITUTED,
         customer=new_line.order.customer,
         order=new_line.order,
         context={

@@ -1649,7 +1649,7 @@ def delay_line_substitute(request: HttpRequest, customer_id: int, line_id: int) 
     form = forms.OrderLineSubstituteForm(request.POST, alternatives=alternatives)
     if form.is_valid():
         try:
-            substitution, notification = updates.order_line_substitute(
+            substitution, _email = updates.order_line_substitute(
                 line=line,
                 product=form.cleaned_data["product"],
                 by=request.user,  # type: ignore[arg-type]
@@ -1675,11 +1675,8 @@ def delay_line_substitute(request: HttpRequest, customer_id: int, line_id: int) 
                 )
                 % figures
             )
-            notice += " " + (
-                _("The customer is told by email.")
-                if notification is not None
-                else _("The customer opted out of update emails: tell them yourself.")
-            )
+            # A swap changes the order: its email goes out even to an opted-out customer.
+            notice += " " + _("The customer is told by email.")
             return _delay_answer(
                 request,
                 customer,

@@ -442,7 +442,7 @@ def test_a_substitute_replaces_the_line_and_tells_the_customer(
     cancellation = Cancellation.objects.get(order_line=delayed.line)
     assert cancellation.reason == "Substituted with RT-CHAIR-BLK"
     assert cancellation.cancelled_by is not None
-    email = Notification.objects.filter(kind=NotificationKind.PERSONAL_NOTE).get()
+    email = Notification.objects.filter(kind=NotificationKind.SUBSTITUTED).get()
     assert "Rattan lounge chair, black" in email.body_text
     # no "ready to ship" on top: one email
     assert not Notification.objects.filter(kind=NotificationKind.READY_TO_SHIP).exists()
@@ -451,6 +451,21 @@ def test_a_substitute_replaces_the_line_and_tells_the_customer(
     assert "2 × RT-CHAIR replaced with RT-CHAIR-BLK (2 allocated now, 0 waiting)" in html
     # the customer is no longer delayed
     assert "is delayed any more" in html
+
+
+def test_a_substitute_is_emailed_even_to_an_opted_out_customer(
+    agent: Client, delayed: SimpleNamespace
+) -> None:
+    # given a customer who wants no update emails
+    delayed.customer.email_opt_out = True
+    delayed.customer.save(update_fields=["email_opt_out"])
+    # when their line is swapped for an alternative
+    response = agent.post(substitute_url(delayed), {"product": str(delayed.black.pk)}, headers=HX)
+    # then they still learn what changed on their order
+    assert response.status_code == 200
+    email = Notification.objects.filter(kind=NotificationKind.SUBSTITUTED).get()
+    assert email.customer == delayed.customer
+    assert "The customer is told by email." in response.content.decode()
 
 
 def test_only_an_alternative_may_substitute(agent: Client, delayed: SimpleNamespace, shop) -> None:

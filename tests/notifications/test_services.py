@@ -67,6 +67,7 @@ CONTEXT: dict[str, Any] = {
     "cancel_url": "https://shop.test/cancel/abc",
     "note": "Your kettle is on the next truck.",
     "agent_name": "Sari",
+    "substitute_for": "Enamel Kettle",
 }
 
 # What each kind must say, per language: (subject fragment, body fragments).
@@ -81,6 +82,7 @@ EXPECTED: dict[str, dict[str, tuple[str, list[str]]]] = {
         "cancelled": ("cancelled", ["EUR 39.80"]),
         "personal_note": ("A message about your order", ["next truck", "Sari"]),
         "promise_update": ("an update, ships by 14 March 2031", ["stand", "Keep waiting"]),
+        "substituted": ("we replaced Enamel Kettle", ["Instead of Enamel Kettle", "14 March 2031"]),
     },
     "id": {
         "backorder_confirmed": (
@@ -95,6 +97,7 @@ EXPECTED: dict[str, dict[str, tuple[str, list[str]]]] = {
         "cancelled": ("dibatalkan", ["EUR 39,80"]),
         "personal_note": ("Pesan tentang pesanan Anda", ["next truck", "Sari"]),
         "promise_update": ("paling lambat 14 Maret 2031", ["kabar terbaru", "Tetap menunggu"]),
+        "substituted": ("mengganti Enamel Kettle", ["Sebagai ganti Enamel", "14 Maret 2031"]),
     },
     "nl": {
         "backorder_confirmed": ("uiterlijk 14 maart 2031", ["wachtrij", "Blijven wachten"]),
@@ -106,6 +109,7 @@ EXPECTED: dict[str, dict[str, tuple[str, list[str]]]] = {
         "cancelled": ("geannuleerd", ["EUR 39,80"]),
         "personal_note": ("Een bericht over uw bestelling", ["next truck", "Sari"]),
         "promise_update": ("uiterlijk 14 maart 2031", ["Zo staat het", "Blijven wachten"]),
+        "substituted": ("Enamel Kettle vervangen", ["In plaats van Enamel", "14 maart 2031"]),
     },
 }
 

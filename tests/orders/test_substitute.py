@@ -176,7 +176,7 @@ def test_the_customer_gets_one_email_naming_both_products(shop: Shop) -> None:
     written = Notification.objects.exclude(pk__in=before)
     assert list(written) == [notification]
     assert notification is not None
-    assert notification.kind == NotificationKind.PERSONAL_NOTE
+    assert notification.kind == NotificationKind.SUBSTITUTED
     assert notification.order == order
     assert "we replaced Rattan chair, natural" in notification.subject
     assert "Rattan chair, black" in notification.body_text
@@ -185,12 +185,15 @@ def test_the_customer_gets_one_email_naming_both_products(shop: Shop) -> None:
     assert notification.dedup_key == f"substituted:{substitution.line.pk}"
 
 
-def test_an_opted_out_customer_gets_no_email_but_the_swap_is_made(shop: Shop) -> None:
+def test_an_opted_out_customer_is_still_told_of_the_swap(shop: Shop) -> None:
+    # A swap changes what they will receive: like a cancellation, it is not an
+    # optional update, so it reaches a customer who opted out of those.
     original, substitute = swap_pair(shop)
     order = shop.order(original, 2, customer=shop.customer(email_opt_out=True))
     substitution, notification = updates.order_line_substitute(
         line=line_of(order), product=substitute, by=shop.clerk
     )
-    assert notification is None
     assert substitution.line.allocated == 2
-    assert not Notification.objects.filter(kind=NotificationKind.PERSONAL_NOTE).exists()
+    assert notification is not None
+    assert notification.kind == NotificationKind.SUBSTITUTED
+    assert notification.customer == order.customer
