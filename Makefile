@@ -47,11 +47,13 @@ format: $(BIN)/.synced
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# First benchmarks (issue 6 grows this into the full table): figures, not tests.
+# Benchmarks (README, "Performance"): figures, not tests. `make bench` is the
+# small scale (a few minutes); `make bench SCALE=full` seeds a million order
+# lines into its own PostgreSQL database once and reuses it. BENCH_ARGS passes
+# more options, e.g. BENCH_ARGS="--only B1,B3 --repeat 5".
+SCALE ?= small
 bench: $(BIN)/.synced
-	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python -m bench.receiving --lines $${LINES:-2000} --repeat 3
-	$(BIN)/python -m bench.promises --lines $${LINES:-5000} --repeat 3
+	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build staticfiles .pytest_cache .mypy_cache .ruff_cache

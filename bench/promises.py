@@ -1,82 +1,46 @@
-"""B3 (first cut): recompute promised dates for one product with N queued lines.
+"""B3: recompute promised dates — one product with a long queue, and the whole shop.
 
-Usage: DATABASE_URL=postgres://… python -m bench.promises [--lines 20000] [--repeat 3]
-Builds a queue of N backordered lines and a few open purchase orders (bulk
-inserts), then times `promises_refresh` for that product twice per repeat: a
-first computation (every line gets a promise and a history row) and a
-recompute after the purchase orders' dates move (every line changes again).
+One product: a fresh queue of N lines (20,000 at full scale) and four open
+purchase orders; `orders.services.promises_refresh` for that product, first
+when no line has a promise (every line gets one and a history row), then after
+every purchase order's date moved (every line changes again).
+
+Whole shop: `promises_refresh()` over every (product, warehouse) with a queue
+— the daily sweep's work — after every open purchase order line's expected
+date moved a week (later, then back earlier on the next repeat), so most
+promises change. Lines per second = backordered lines looked at ÷ seconds.
+
+`python -m bench.promises` is `python -m bench --only B3`.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
-import statistics
+import sys
 import time
-from decimal import Decimal
+
+from bench.common import Context, Figure
+
+TARGET_LINES_PER_SECOND = 20_000
 
 
-def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    import django
-
-    django.setup()
-    from django.db import connection
+def _one_product(ctx: Context) -> None:
     from django.utils import timezone
 
-    from inventory.models import Product, Warehouse
-    from orders.models import Customer, OrderLine, SalesOrder
+    from bench.scenario import bench_objects, build_queue, fresh_product
     from orders.services import promises_refresh
-    from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier
+    from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-
-    run = int(time.time())
-    warehouse, _ = Warehouse.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
-    supplier, _ = Supplier.objects.get_or_create(
-        name="Bench supplier", defaults={"contact_email": "bench@example.com"}
-    )
-    customer, _ = Customer.objects.get_or_create(
-        email="bench@example.com", defaults={"name": "Bench customer"}
-    )
+    lines = 20_000 if ctx.full else 5_000
+    warehouse, supplier = bench_objects()
     first, moved = [], []
-    for repeat in range(args.repeat):
-        product = Product.objects.create(
-            sku=f"PROMISE-{run}-{repeat}", name="Bench product", price=Decimal("10.00")
-        )
-        start = timezone.now() - dt.timedelta(days=30)
-        orders = SalesOrder.objects.bulk_create(
-            SalesOrder(
-                number=f"SO-P{run}-{repeat}-{i}",
-                customer=customer,
-                warehouse=warehouse,
-                placed_at=start + dt.timedelta(seconds=i),
-            )
-            for i in range(args.lines)
-        )
-        OrderLine.objects.bulk_create(
-            (
-                OrderLine(
-                    order=order,
-                    product=product,
-                    warehouse=warehouse,
-                    customer_tier=3,
-                    placed_at=order.placed_at,
-                    unit_price=product.price,
-                    ordered=2,
-                )
-                for order in orders
-            ),
-            batch_size=5000,
-        )
+    for repeat in range(ctx.repeat):
+        product = fresh_product("promise")
+        build_queue(product=product, warehouse=warehouse, lines=lines, ordered=2)
         today = timezone.localdate()
         for week in range(1, 5):
             po = PurchaseOrder.objects.create(
-                number=f"PO-P{run}-{repeat}-{week}",
+                number=f"PO-BP{product.pk}-{week}",
                 supplier=supplier,
                 warehouse=warehouse,
                 status=PurchaseOrderStatus.ORDERED,
@@ -85,28 +49,88 @@ def main() -> None:
             PurchaseOrderLine.objects.create(
                 purchase_order=po,
                 product=product,
-                ordered=args.lines // 4,
+                ordered=lines // 4,
                 expected_date=po.expected_date,
             )
         key = [(product.pk, warehouse.pk)]
-        began = time.perf_counter()
+        started = time.perf_counter()
         changes = promises_refresh(keys=key, cause="bench")
-        first.append(time.perf_counter() - began)
-        assert len(changes) == args.lines
+        took = time.perf_counter() - started
+        first.append(lines / took)
+        if len(changes) != lines:
+            ctx.problem("B3", f"first promises changed {len(changes)} lines, expected {lines}")
         PurchaseOrderLine.objects.filter(product=product).update(
-            expected_date=today + dt.timedelta(weeks=6)
+            expected_date=today + dt.timedelta(weeks=6 + repeat)
         )
-        began = time.perf_counter()
+        started = time.perf_counter()
         changes = promises_refresh(keys=key, cause="bench moved")
-        moved.append(time.perf_counter() - began)
-    for label, timings in (("first promises", first), ("all moved", moved)):
-        median = statistics.median(timings)
-        print(
-            f"B3 {label} for {args.lines} queued lines on {connection.vendor}: "
-            f"median {median:.3f} s, max {max(timings):.3f} s, "
-            f"{args.lines / median:,.0f} lines/s ({args.repeat} runs)"
+        took = time.perf_counter() - started
+        moved.append(lines / took)
+        if len(changes) != lines:
+            ctx.problem("B3", f"moved promises changed {len(changes)} lines, expected {lines}")
+    for figure_key, label, samples in (
+        ("B3.first", f"B3 first promises, 1 product × {lines:,} lines", first),
+        ("B3.moved", f"B3 all dates moved, 1 product × {lines:,} lines", moved),
+    ):
+        ctx.add(
+            Figure(
+                key=figure_key,
+                label=label,
+                unit="lines/s",
+                samples=samples,
+                higher_is_better=True,
+                target=TARGET_LINES_PER_SECOND,
+                target_on="median",
+            )
         )
+
+
+def _whole_shop(ctx: Context) -> None:
+    from django.db.models import F
+
+    from orders.models import OrderLine
+    from orders.services import promises_refresh
+    from suppliers.models import OPEN_PO_STATUSES, PurchaseOrderLine
+
+    waiting = OrderLine.objects.backordered().count()
+    keys = OrderLine.objects.backordered().values("product_id", "warehouse_id").distinct().count()
+    rates, changed = [], []
+    open_lines = PurchaseOrderLine.objects.filter(
+        purchase_order__status__in=OPEN_PO_STATUSES, received__lt=F("ordered")
+    )
+    for repeat in range(ctx.repeat):
+        shift = dt.timedelta(weeks=1 if repeat % 2 == 0 else -1)
+        open_lines.update(expected_date=F("expected_date") + shift)
+        started = time.perf_counter()
+        changes = promises_refresh(cause="bench whole shop")
+        took = time.perf_counter() - started
+        rates.append(waiting / took)
+        changed.append(len(changes))
+    ctx.add(
+        Figure(
+            key="B3.shop",
+            label=f"B3 whole shop: {waiting:,} lines in {keys:,} queues",
+            unit="lines/s",
+            samples=rates,
+            higher_is_better=True,
+            target=TARGET_LINES_PER_SECOND,
+            target_on="median",
+            extra={"lines_changed": changed, "queues": keys},
+        )
+    )
+    ctx.notes.append(f"B3 whole shop: promises changed per run {changed}")
+
+
+def run(ctx: Context) -> None:
+    _one_product(ctx)
+    _whole_shop(ctx)
+
+
+def main() -> int:
+    from bench.__main__ import main as bench_main
+
+    return bench_main(["--only", "B3", *sys.argv[1:]])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,101 +1,200 @@
-"""B2 (first cut): receive N units of one product into a queue of N backordered lines.
+"""B2: receive N units of one product into a queue of N backordered lines.
 
-Usage: DATABASE_URL=postgres://… python -m bench.receiving [--lines 10000] [--repeat 3]
-Builds the queue with bulk inserts (backordered lines need no ledger rows), then
-times `purchase_order_receive`, which allocates in queue order and writes one
-ledger row per line. Prints median and max; each repeat uses a fresh product.
+The service under test is `orders.services.purchase_order_receive`: it locks
+the stock level, records the receipt, allocates in queue order (one unit per
+line here, so every line is touched) and writes one ledger row per line, then
+recomputes the product's promises — one transaction, timed with its commit.
+
+The baseline is the floor: the same allocation as one set-based SQL
+statement (a running SUM over the queue in queue order; UPDATE the lines and
+INSERT the ledger rows, the receipt row, the purchase order line and the
+stock level in data-modifying CTEs), on a copy of the queue (same orders,
+same places, a fresh product), inside a transaction that locks the stock
+level first, timed the same way. PostgreSQL only.
+
+`python -m bench.receiving` is `python -m bench --only B2`.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import os
-import statistics
+import sys
 import time
-from decimal import Decimal
+
+from bench.common import Context, Figure
 
 
-def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    import django
+def _floor_sql() -> str:
+    from inventory.models import StockLevel, StockMove
+    from orders.models import OrderLine, SalesOrder
+    from suppliers.models import PurchaseOrderLine
 
-    django.setup()
-    from django.db import connection
+    line, move = OrderLine._meta.db_table, StockMove._meta.db_table
+    level, order = StockLevel._meta.db_table, SalesOrder._meta.db_table
+    po_line = PurchaseOrderLine._meta.db_table
+    waiting = "ordered - allocated - shipped - cancelled"
+    return f"""
+WITH free AS (
+    SELECT on_hand - allocated + %(units)s AS units FROM {level}
+    WHERE product_id = %(product)s AND warehouse_id = %(warehouse)s
+), queue AS (
+    SELECT id, order_id, {waiting} AS waiting,
+           SUM({waiting}) OVER (
+               ORDER BY priority DESC, customer_tier, placed_at, id ROWS UNBOUNDED PRECEDING
+           ) AS running
+    FROM {line}
+    WHERE product_id = %(product)s AND warehouse_id = %(warehouse)s
+      AND ordered > allocated + shipped + cancelled
+), take AS (
+    SELECT q.id, LEAST(q.waiting, free.units - (q.running - q.waiting)) AS units
+    FROM queue q, free WHERE q.running - q.waiting < free.units
+), filled AS (
+    UPDATE {line} AS l SET allocated = l.allocated + take.units
+    FROM take WHERE l.id = take.id
+    RETURNING l.id, l.order_id, take.units
+), ledger AS (
+    INSERT INTO {move} (product_id, warehouse_id, kind, quantity, on_hand_change,
+                        allocated_change, reference, note, created_by_id, created_at)
+    SELECT %(product)s, %(warehouse)s, 'allocation', filled.units, 0, filled.units,
+           so.number || '/' || filled.id, %(reference)s, NULL, now()
+    FROM filled JOIN {order} so ON so.id = filled.order_id
+    RETURNING quantity
+), receipt AS (
+    INSERT INTO {move} (product_id, warehouse_id, kind, quantity, on_hand_change,
+                        allocated_change, reference, note, created_by_id, created_at)
+    VALUES (%(product)s, %(warehouse)s, 'receipt', %(units)s, %(units)s, 0, %(reference)s,
+            '', NULL, now())
+    RETURNING id
+), po AS (
+    UPDATE {po_line} SET received = received + %(units)s WHERE id = %(po_line)s RETURNING id
+), stock AS (
+    UPDATE {level} SET on_hand = on_hand + %(units)s,
+        allocated = allocated + (SELECT COALESCE(SUM(quantity), 0) FROM ledger),
+        updated_at = now()
+    WHERE product_id = %(product)s AND warehouse_id = %(warehouse)s
+    RETURNING allocated
+)
+SELECT (SELECT COUNT(*) FROM ledger), (SELECT COALESCE(SUM(quantity), 0) FROM ledger),
+       (SELECT COUNT(*) FROM receipt), (SELECT COUNT(*) FROM po), (SELECT allocated FROM stock)
+"""
+
+
+def _purchase_order(product, warehouse, supplier, units):
     from django.utils import timezone
 
-    from inventory.models import Product, Warehouse
-    from orders.checks import stock_problems
-    from orders.models import Customer, OrderLine, SalesOrder
-    from orders.services import purchase_order_receive
-    from suppliers.models import Supplier
     from suppliers.services import PurchaseLineRequest, purchase_order_create
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--lines", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    po = purchase_order_create(
+        supplier=supplier,
+        warehouse=warehouse,
+        lines=[PurchaseLineRequest(product, units)],
+        expected_date=timezone.localdate(),
+        by=None,
+        confirm=True,
+    )
+    return po, po.lines.get()
 
-    run = int(time.time())
-    warehouse, _ = Warehouse.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
-    supplier, _ = Supplier.objects.get_or_create(
-        name="Bench supplier", defaults={"contact_email": "bench@example.com"}
-    )
-    customer, _ = Customer.objects.get_or_create(
-        email="bench@example.com", defaults={"name": "Bench customer"}
-    )
-    timings = []
-    for repeat in range(args.repeat):
-        product = Product.objects.create(
-            sku=f"BENCH-{run}-{repeat}", name="Bench product", price=Decimal("10.00")
-        )
-        start = timezone.now() - dt.timedelta(days=30)
-        orders = SalesOrder.objects.bulk_create(
-            SalesOrder(
-                number=f"SO-B{run}-{repeat}-{i}",
-                customer=customer,
-                warehouse=warehouse,
-                placed_at=start + dt.timedelta(seconds=i),
+
+def run(ctx: Context) -> None:
+    from django.db import connection, transaction
+
+    from bench.scenario import analyze, bench_objects, build_queue, copy_queue, fresh_product
+    from inventory.models import StockLevel, StockMove
+    from inventory.services import stock_levels_lock
+    from orders.models import OrderLine
+    from orders.services import purchase_order_receive
+
+    lines = 10_000 if ctx.full else 2_000
+    warehouse, supplier = bench_objects()
+    service, floor = [], []
+    floor_sql = _floor_sql()
+    for repeat in range(ctx.repeat):
+        product = fresh_product("receive")
+        build_queue(product=product, warehouse=warehouse, lines=lines)
+        copy = fresh_product("floor")
+        copy_queue(source=product, target=copy)
+        StockLevel.objects.create(product=copy, warehouse=warehouse)
+        po, po_line = _purchase_order(product, warehouse, supplier, lines)
+        _floor_po, floor_po_line = _purchase_order(copy, warehouse, supplier, lines)
+        if repeat == 0:
+            analyze(OrderLine._meta.db_table)
+
+        started = time.perf_counter()
+        result = purchase_order_receive(purchase_order=po, quantities={po_line.pk: lines}, by=None)
+        service.append(time.perf_counter() - started)
+        allocated = sum(a.quantity for a in result.allocations)
+        if allocated != lines or len(result.allocations) != lines:
+            ctx.problem(
+                "B2",
+                f"service allocated {allocated} units to {len(result.allocations)} lines, "
+                f"expected {lines}",
             )
-            for i in range(args.lines)
-        )
-        OrderLine.objects.bulk_create(
-            (
-                OrderLine(
-                    order=order,
-                    product=product,
-                    warehouse=warehouse,
-                    customer_tier=3,
-                    placed_at=order.placed_at,
-                    unit_price=product.price,
-                    ordered=1,
+        ledger = StockMove.objects.filter(product=product, kind="allocation").count()
+        if ledger != lines:
+            ctx.problem("B2", f"service wrote {ledger} allocation ledger rows, expected {lines}")
+
+        if connection.vendor != "postgresql":
+            continue
+        started = time.perf_counter()
+        with transaction.atomic():
+            stock_levels_lock(keys=[(copy.pk, warehouse.pk)])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    floor_sql,
+                    {
+                        "product": copy.pk,
+                        "warehouse": warehouse.pk,
+                        "units": lines,
+                        "reference": _floor_po.number,
+                        "po_line": floor_po_line.pk,
+                    },
                 )
-                for order in orders
-            ),
-            batch_size=5000,
+                rows, units, receipts, po_rows, level_allocated = cursor.fetchone()
+        floor.append(time.perf_counter() - started)
+        if (rows, units, receipts, po_rows, level_allocated) != (lines, lines, 1, 1, lines):
+            ctx.problem(
+                "B2",
+                f"the SQL floor did {rows} rows / {units} units / {receipts} receipts, "
+                f"expected {lines}",
+            )
+        # Same result as the service: every copied line got its unit.
+        still_waiting = OrderLine.objects.backordered().filter(product=copy).count()
+        if still_waiting:
+            ctx.problem("B2", f"the SQL floor left {still_waiting} lines waiting")
+
+    floor_median = None
+    if floor:
+        floor_figure = Figure(key="B2.floor", label="", unit="s", samples=floor)
+        floor_median = floor_figure.median
+        ctx.add(
+            Figure(
+                key="B2.floor",
+                label=f"B2 SQL floor: one statement, {lines:,} lines",
+                unit="s",
+                samples=floor,
+            )
         )
-        po = purchase_order_create(
-            supplier=supplier,
-            warehouse=warehouse,
-            lines=[PurchaseLineRequest(product, args.lines)],
-            expected_date=timezone.localdate(),
-            by=None,
-            confirm=True,
+    else:
+        ctx.skip("B2 floor", "the set-based SQL floor is written for PostgreSQL")
+    ctx.add(
+        Figure(
+            key="B2.receive",
+            label=f"B2 receive {lines:,} units into {lines:,} lines",
+            unit="s",
+            samples=service,
+            target=2.0 if ctx.full else None,
+            baseline=floor_median,
+            baseline_label="one set-based SQL statement",
+            ratio_target=3.0,
+            ratio_kind="of_floor",
         )
-        line = po.lines.get()
-        began = time.perf_counter()
-        result = purchase_order_receive(
-            purchase_order=po, quantities={line.pk: args.lines}, by=None
-        )
-        timings.append(time.perf_counter() - began)
-        assert sum(a.quantity for a in result.allocations) == args.lines
-    problems = stock_problems()
-    print(
-        f"B2 receive {args.lines} units into {args.lines} lines on {connection.vendor}: "
-        f"median {statistics.median(timings):.3f} s, max {max(timings):.3f} s "
-        f"({args.repeat} runs); stock problems: {len(problems)}"
     )
+
+
+def main() -> int:
+    from bench.__main__ import main as bench_main
+
+    return bench_main(["--only", "B2", *sys.argv[1:]])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

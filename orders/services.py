@@ -103,36 +103,38 @@ def queue_allocate(*, level: StockLevel, reference: str, by: User | None) -> lis
         .in_queue_order()
     )
     allocations: list[Allocation] = []
-    touched: list[OrderLine] = []
     batch = 1000
     offset = 0
+    waiting = F("ordered") - F("allocated") - F("shipped") - F("cancelled")
     while available > 0:
         # Lines ahead of the cursor are being filled, so they leave the
         # backordered() set only after the update below: page by offset.
+        # Plain values, not model instances: building 10,000 lines and their
+        # orders was a third of a 10,000-line receipt.
         chunk = list(
-            queue.select_for_update(of=("self",)).select_related("order")[offset : offset + batch]
+            queue.select_for_update(of=("self",))
+            .annotate(waiting=waiting)
+            .values_list("pk", "waiting", "order__number")[offset : offset + batch]
         )
         if not chunk:
             break
         offset += len(chunk)
-        for line in chunk:
-            take = min(line.backordered, available)
+        for line_id, line_waiting, order_number in chunk:
+            take = min(line_waiting, available)
             if take <= 0:
                 continue
-            line.allocated += take
             available -= take
-            touched.append(line)
             allocations.append(
                 Allocation(
-                    line_id=line.pk,
-                    order_number=line.order.number,
+                    line_id=line_id,
+                    order_number=order_number,
                     quantity=take,
-                    ready_to_ship=line.backordered == 0,
+                    ready_to_ship=line_waiting == take,
                 )
             )
             if available == 0:
                 break
-    if not touched:
+    if not allocations:
         return []
     _lines_add_allocated([(a.line_id, a.quantity) for a in allocations])
     for recorder in _recorders.get():
