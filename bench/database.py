@@ -33,12 +33,8 @@ DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 # `python -m bench --proposed-indexes` builds them on the run's copy only
 # (never on the seed, where a later migration of the same name would clash);
 # IF NOT EXISTS makes this a no-op once the migration exists.
-PROPOSED_INDEXES = [
-    # B1: the queue page in queue order across every product (page 1 was a
-    # sequential scan and a sort of every waiting line).
-    "CREATE INDEX IF NOT EXISTS order_line_queue_global ON orders_orderline "
-    "(priority DESC, customer_tier, placed_at, id) "
-    "WHERE ordered > allocated + shipped + cancelled",
+PROPOSED_INDEXES: list[str] = [
+    # None outstanding: B1's order_line_queue_global is migration orders 0005.
 ]
 
 

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import FastRowsTable
 from notifications.models import Notification, NotificationStatus
 
 STATUS_BADGES = {
@@ -53,7 +54,7 @@ def held_until(notification: Notification) -> str:
     )
 
 
-class OutboxTable(tables.Table):
+class OutboxTable(FastRowsTable):
     created_at = tables.Column(verbose_name=_("Created"), attrs={"td": {"class": "nowrap"}})
     kind = tables.Column(
         verbose_name=_("Kind"), attrs={"th": {"class": "col-kind"}, "td": {"class": "col-kind"}}

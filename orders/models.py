@@ -196,6 +196,16 @@ class OrderLine(models.Model):
                 name="order_line_queue",
                 condition=Q(ordered__gt=F("allocated") + F("shipped") + F("cancelled")),
             ),
+            # The queue page's default order across every product: its first
+            # page is an index scan instead of sorting every waiting line.
+            models.Index(
+                F("priority").desc(),
+                F("customer_tier"),
+                F("placed_at"),
+                F("id"),
+                name="order_line_queue_global",
+                condition=Q(ordered__gt=F("allocated") + F("shipped") + F("cancelled")),
+            ),
             models.Index(
                 fields=["product", "warehouse"],
                 name="order_line_ready",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -82,19 +82,26 @@ def _lines_ahead_in_queue() -> Subquery:
     return Subquery(ahead, output_field=IntegerField())
 
 
-def queue_lines(*, filters: QueueFilter | None = None) -> QuerySet[OrderLine]:
+def queue_lines(
+    *, filters: QueueFilter | None = None, positions: bool = False
+) -> QuerySet[OrderLine]:
     """Every open backordered line, in queue order, ready for the queue page.
 
-    Each line carries `queue_position` (1 = next to get stock for its product in
-    its warehouse) and `units_waiting`; the order, customer, product and
+    Each line carries `units_waiting`; the order, customer, product and
     warehouse come in the same query. `filters` narrows the lines (a bound
     QueueFilter; values that did not validate are left out).
+
+    With `positions`, each line also carries `queue_position` (1 = next to get
+    stock for its product in its warehouse), computed in SQL: needed to sort by
+    it or to export. A page does not ask for it: PostgreSQL evaluates a
+    select-list subquery for every row an OFFSET skips (page 200 ran it 10,001
+    times), so the page fills its own rows' positions with
+    `queue_positions_fill`, one query for the page.
     """
-    lines = (
+    lines: QuerySet[OrderLine] = (
         OrderLine.objects.backordered()
         .select_related("order__customer", "product", "warehouse")
         .annotate(
-            queue_position=_lines_ahead_in_queue() + 1,
             units_waiting=ExpressionWrapper(
                 F("ordered") - F("allocated") - F("shipped") - F("cancelled"),
                 output_field=IntegerField(),
@@ -102,10 +109,29 @@ def queue_lines(*, filters: QueueFilter | None = None) -> QuerySet[OrderLine]:
         )
         .order_by(*QUEUE_ORDER)
     )
+    if positions:
+        lines = queue_lines_with_positions(lines)
     if filters is not None:
         filters.is_valid()  # fills cleaned_data; invalid fields are skipped, not raised
         lines = filters.filter_queryset(lines)
     return lines
+
+
+def queue_lines_with_positions(lines: QuerySet[OrderLine]) -> QuerySet[OrderLine]:
+    """`lines` annotated with `queue_position`, their place in their whole queue."""
+    return lines.annotate(queue_position=_lines_ahead_in_queue() + 1)
+
+
+def queue_positions_fill(lines: Sequence[OrderLine]) -> None:
+    """Set `queue_position` on each line that has none yet, in one query."""
+    missing = [line for line in lines if not hasattr(line, "queue_position")]
+    if not missing:
+        return
+    ids = [line.pk for line in missing]
+    page = queue_lines_with_positions(OrderLine.objects.filter(pk__in=ids))
+    found = dict(page.order_by().values_list("pk", "queue_position"))  # type: ignore[misc]
+    for line in missing:
+        line.queue_position = found.get(line.pk)  # type: ignore[attr-defined]
 
 
 # --- receiving ---------------------------------------------------------------

@@ -15,7 +15,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from config.tables import FastRowsTable
 from orders.models import QUEUE_ORDER, OrderLine, Tier
+from orders.selectors import queue_lines_with_positions
 
 NUMBER = {"th": {"class": "num"}, "td": {"class": "num"}}
 TIER_BADGES = {Tier.VIP: "badge badge-tier-vip", Tier.PREFERRED: "badge badge-tier-preferred"}
@@ -45,7 +47,7 @@ def _sorted(lines: QuerySet[OrderLine], field: str, descending: bool) -> QuerySe
     return lines.order_by(key, *QUEUE_ORDER)
 
 
-class QueueTable(tables.Table):
+class QueueTable(FastRowsTable):
     """The backorder queue: one row per waiting line.
 
     Columns with `visible=False` are for the CSV export only.
@@ -303,7 +305,8 @@ class QueueTable(tables.Table):
     def order_queue_position(
         self, lines: QuerySet[OrderLine], is_descending: bool
     ) -> tuple[QuerySet, bool]:
-        return _sorted(lines, "queue_position", is_descending), True
+        # Sorting by place needs every line's place: computed in SQL for all of them.
+        return _sorted(queue_lines_with_positions(lines), "queue_position", is_descending), True
 
     def order_units_waiting(
         self, lines: QuerySet[OrderLine], is_descending: bool
@@ -374,7 +377,7 @@ class QueueTable(tables.Table):
             yield self.export_row(line)
 
 
-class ReceivingTable(tables.Table):
+class ReceivingTable(FastRowsTable):
     """Open purchase orders on the receiving page, soonest expected first.
 
     The order is fixed (what arrives next is on top), so no column sorts.
@@ -465,7 +468,7 @@ def po_status_badge(purchase_order: Any) -> SafeString:
     )
 
 
-class PurchaseOrderTable(tables.Table):
+class PurchaseOrderTable(FastRowsTable):
     """Purchase orders on /purchase-orders/: soonest expected first unless sorted."""
 
     number = tables.Column(verbose_name=_("Purchase order"), attrs={"td": {"class": "po-number"}})

@@ -31,6 +31,7 @@ from orders.selectors import (
     purchase_order_receipt_state,
     purchase_order_waiting_lines,
     queue_lines,
+    queue_positions_fill,
     receiving_purchase_orders,
 )
 from orders.tables import PurchaseOrderTable, QueueTable, ReceivingTable, po_status_badge
@@ -45,11 +46,12 @@ QUEUE_PAGE_SIZE = 50
 
 
 def _queue_table(
-    request: HttpRequest, query: QueryDict | None = None
+    request: HttpRequest, query: QueryDict | None = None, *, positions: bool = False
 ) -> tuple[QueueFilter, QueueTable]:
     query = request.GET if query is None else query
     filters = QueueFilter(query)
-    table = QueueTable(queue_lines(filters=filters), order_by=query.getlist("sort"))
+    lines = queue_lines(filters=filters, positions=positions)
+    table = QueueTable(lines, order_by=query.getlist("sort"))
     return filters, table
 
 
@@ -91,6 +93,7 @@ def queue_context(
         )
     except (EmptyPage, PageNotAnInteger):
         table.paginate(paginator_class=LazyPaginator, per_page=QUEUE_PAGE_SIZE, page=1)
+    queue_positions_fill([row.record for row in table.page.object_list])
     if filters.is_active:
         table.empty_text = format_html(
             '{} <a href="{}">{}</a>',
@@ -167,7 +170,7 @@ def _csv_lines(rows: Iterable[list[Any]]) -> Iterator[str]:
 @require_GET
 def queue_export(request: HttpRequest) -> StreamingHttpResponse:
     """The queue as CSV, with the page's filters and sort, streamed row by row."""
-    _filters, table = _queue_table(request)
+    _filters, table = _queue_table(request, positions=True)
     response = StreamingHttpResponse(
         _csv_lines(table.export_rows()), content_type="text/csv; charset=utf-8"
     )

@@ -471,10 +471,10 @@ def long_queue() -> list[OrderLine]:
     )
 
 
-# session, user, the user's groups, the page of lines; the full page adds the
-# supplier and warehouse choices of the filter form.
-PAGE_QUERIES = 6
-FRAGMENT_QUERIES = 4
+# session, user, the user's groups, the page of lines, their queue positions;
+# the full page adds the supplier and warehouse choices of the filter form.
+PAGE_QUERIES = 7
+FRAGMENT_QUERIES = 5
 
 
 @pytest.mark.parametrize("query", [{}, {"sort": "queue_position"}, {"slipped": "on", "page": "2"}])

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.filters import QueueFilter
 from orders.models import OrderLine, Tier
-from orders.selectors import queue_lines
+from orders.selectors import queue_lines, queue_positions_fill
 from tests.factories import (
     CustomerFactory,
     OrderLineFactory,
@@ -41,7 +41,7 @@ def line(**fields: object) -> OrderLine:
 def positions(**filters: str) -> dict[int, int]:
     return {
         found.pk: annotation(found, "queue_position")
-        for found in queue_lines(filters=QueueFilter(filters))
+        for found in queue_lines(filters=QueueFilter(filters), positions=True)
     }
 
 
@@ -190,3 +190,23 @@ def test_invalid_filter_values_are_left_out_not_raised() -> None:
 
     assert [f.pk for f in found] == [waiting.pk]
     assert set(filters.errors) == {"min_age", "warehouse", "supplier"}
+
+
+def test_a_page_fills_the_same_positions_in_one_query(
+    shop: Shop, django_assert_num_queries: Any
+) -> None:
+    # given two products' queues, mixed priorities and tiers
+    kettle, lamp = shop.product(), shop.product()
+    for index in range(6):
+        shop.order(kettle if index % 2 else lamp, 1, placed_at=days_ago(10 - index))
+    urgent = shop.order(kettle, 1, placed_at=days_ago(1)).lines.get()
+    urgent.priority = 5
+    urgent.save(update_fields=["priority"])
+    expected = positions()
+    # when a page of lines without positions is filled
+    page = list(queue_lines())
+    with django_assert_num_queries(1):
+        queue_positions_fill(page)
+    # then each line has the place the SQL annotation gives it
+    assert {found.pk: annotation(found, "queue_position") for found in page} == expected
+    assert annotation(next(f for f in page if f.pk == urgent.pk), "queue_position") == 1
