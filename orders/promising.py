@@ -181,3 +181,40 @@ def promise_queue(
         promises[line_id] = Promise(line_id, estimated_date, True, None)
 
     return PromiseResult(promises=promises, shortfall=shortfall)
+
+
+def promise_at_end(
+    *,
+    available_now: int,
+    supply: Sequence[Supply],
+    waiting_ahead: int,
+    quantity: int,
+    today: dt.date,
+    handling_days: int,
+    estimate_lead_days: int,
+) -> Promise | None:
+    """The promise of a line that joins the *end* of a queue.
+
+    `waiting_ahead` is the total of the backordered units of every line ahead
+    of it. A line's promise depends only on the cumulative demand up to and
+    including it, not on how the units ahead are split into lines, so this is
+    `promise_queue` over a two-entry queue: exactly the promise the whole
+    queue's walk would give the last line, in O(len(supply)) instead of
+    O(len(queue)). The lines ahead keep their promises: a line added behind
+    them takes nothing they would get. None when `quantity` is zero.
+    """
+    if waiting_ahead < 0:
+        raise ValueError(f"waiting_ahead must not be negative, got {waiting_ahead}")
+    last = -1
+    result = promise_queue(
+        available_now=available_now,
+        supply=supply,
+        queue=[
+            QueueEntry(line_id=0, quantity=waiting_ahead),
+            QueueEntry(line_id=last, quantity=quantity),
+        ],
+        today=today,
+        handling_days=handling_days,
+        estimate_lead_days=estimate_lead_days,
+    )
+    return result.promises.get(last)
