@@ -52,19 +52,25 @@ Plain JSON values (dates and Decimals are stored as strings); every key optional
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import secrets
 import smtplib
+import threading
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpEmailBackend
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -372,7 +378,99 @@ def _deliver(notification: Notification) -> None:
         headers={"Message-ID": notification.message_id},
     )
     message.attach_alternative(notification.body_html, "text/html")
-    message.send(fail_silently=False)
+    _smtp_send(message)
+
+
+SMTP_IDLE_SECONDS = 20.0
+"""A held SMTP connection idle longer than this is closed and opened anew
+rather than reused (servers drop idle clients after a minute or more)."""
+
+
+def _is_stale_connection(error: BaseException) -> bool:
+    """What using a connection the server has closed raises: a disconnect, a
+    reset, or 421 (the server closing the channel, as on an idle timeout).
+    Not a refusal or a timeout: those go to the task's retries."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    return isinstance(
+        error, (smtplib.SMTPServerDisconnected, ConnectionResetError, BrokenPipeError)
+    )
+
+
+_held = threading.local()
+
+
+@dataclass
+class _HeldConnection:
+    key: tuple[object, ...]
+    backend: BaseEmailBackend
+    last_used: float
+
+
+def _email_settings_key() -> tuple[object, ...]:
+    return (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", None),
+        getattr(settings, "EMAIL_PORT", None),
+        getattr(settings, "EMAIL_HOST_USER", None),
+        getattr(settings, "EMAIL_USE_TLS", None),
+        getattr(settings, "EMAIL_USE_SSL", None),
+        getattr(settings, "EMAIL_TIMEOUT", None),
+    )
+
+
+def _smtp_send(message: EmailMultiAlternatives) -> None:
+    """Send one message, over an SMTP connection this thread keeps open.
+
+    Opening a connection (TCP, the greeting, EHLO, maybe STARTTLS and AUTH)
+    costs more than sending a message over it, so a worker holds its
+    connection between messages: the first send opens it, later ones reuse
+    it while it has been idle less than SMTP_IDLE_SECONDS and the email
+    settings are unchanged. After any error the connection is closed, so a
+    session in an unknown state is never reused; a held connection that the
+    server closed meanwhile (`_is_stale_connection`) is replaced by a new one
+    at once, one time. Other backends (console, locmem, tests' doubles) get a new backend
+    per message, as Django's `send()` does.
+    """
+    key = _email_settings_key()
+    held: _HeldConnection | None = getattr(_held, "connection", None)
+    if held is not None and (
+        held.key != key or time.monotonic() - held.last_used > SMTP_IDLE_SECONDS
+    ):
+        _smtp_drop()
+        held = None
+    reused = held is not None
+    if held is None:
+        backend = get_connection(fail_silently=False)
+        if not isinstance(backend, SmtpEmailBackend):
+            message.connection = backend
+            message.send(fail_silently=False)
+            return
+        backend.open()
+        held = _HeldConnection(key=key, backend=backend, last_used=time.monotonic())
+        _held.connection = held
+    message.connection = held.backend
+    try:
+        held.backend.send_messages([message])
+    except DELIVERY_ERRORS as error:
+        _smtp_drop()
+        if not (reused and _is_stale_connection(error)):
+            raise
+        _smtp_send(message)  # the server closed the held connection: once more, fresh
+        return
+    except BaseException:
+        _smtp_drop()
+        raise
+    held.last_used = time.monotonic()
+
+
+def _smtp_drop() -> None:
+    """Close and forget this thread's held SMTP connection, if any."""
+    held: _HeldConnection | None = getattr(_held, "connection", None)
+    _held.connection = None
+    if held is not None:
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            held.backend.close()
 
 
 def _is_permanent(error: BaseException) -> bool:

@@ -56,6 +56,8 @@ class SinkHandler:
     lock: threading.Lock = field(default_factory=threading.Lock)
     message_ids: list[str] = field(default_factory=list)
     received_at: list[float] = field(default_factory=list)
+    peers: list[tuple[str, int]] = field(default_factory=list)
+    """The client address of each accepted message (one per SMTP connection)."""
     fail_remaining: int = 0
     refused: int = 0
     hold_at: int | None = None
@@ -83,6 +85,7 @@ class SinkHandler:
         with self.lock:
             self.message_ids.append(str(message["Message-ID"]))
             self.received_at.append(time.monotonic())
+            self.peers.append(tuple(session.peer[:2]))
         return "250 OK"
 
 
@@ -90,6 +93,21 @@ class SinkHandler:
 class SmtpSink:
     port: int
     handler: SinkHandler
+    controller: Any = None
+
+    def connections(self) -> int:
+        """How many SMTP connections delivered the accepted messages."""
+        with self.handler.lock:
+            return len(set(self.handler.peers))
+
+    def restart(self) -> None:
+        """Stop the server, dropping every open connection, and start it again
+        on the same port (a restarted MTA)."""
+        from aiosmtpd.controller import Controller
+
+        self.controller.stop()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
 
     @property
     def url(self) -> str:
@@ -130,11 +148,12 @@ def smtp_sink() -> Iterator[SmtpSink]:
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
+    sink = SmtpSink(port=port, handler=handler, controller=controller)
     try:
-        yield SmtpSink(port=port, handler=handler)
+        yield sink
     finally:
         handler.release.set()
-        controller.stop()
+        sink.controller.stop()
 
 
 class RedisServer:
