@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.widgets import Select
 from inventory.models import Warehouse
 from orders.models import OrderLine
 from suppliers.models import PurchaseOrderLine, PurchaseOrderStatus, Supplier
@@ -46,6 +47,7 @@ class QueueFilter(django_filters.FilterSet):
         queryset=Supplier.objects.order_by("name"),
         method="filter_supplier",
         empty_label=_("All suppliers"),
+        widget=Select,
     )
     customer = django_filters.CharFilter(
         label=_("Customer"),
@@ -57,6 +59,7 @@ class QueueFilter(django_filters.FilterSet):
         queryset=Warehouse.objects.order_by("code"),
         to_field_name="code",
         empty_label=_("All warehouses"),
+        widget=Select,
     )
     min_age = WholeNumberFilter(
         label=_("Min. age (days)"),
@@ -130,6 +133,7 @@ class PurchaseOrderFilterForm(forms.Form):
         queryset=Supplier.objects.order_by("name"),
         required=False,
         empty_label=_("All suppliers"),
+        widget=Select,
     )
 
     def filters(self) -> dict[str, Any]:
@@ -180,6 +184,7 @@ class DelaysFilter(django_filters.FilterSet):
         queryset=Supplier.objects.order_by("name"),
         method="filter_supplier",
         empty_label=_("All suppliers"),
+        widget=Select,
     )
     min_days = WholeNumberFilter(
         label=_("Min. days late"),

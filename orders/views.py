@@ -31,7 +31,7 @@ from orders.selectors import (
     purchase_order_receipt_state,
     purchase_order_waiting_lines,
     queue_lines,
-    queue_positions_fill,
+    queue_page_complete,
     receiving_purchase_orders,
 )
 from orders.tables import PurchaseOrderTable, QueueTable, ReceivingTable, po_status_badge
@@ -46,11 +46,14 @@ QUEUE_PAGE_SIZE = 50
 
 
 def _queue_table(
-    request: HttpRequest, query: QueryDict | None = None, *, positions: bool = False
+    request: HttpRequest, query: QueryDict | None = None, *, export: bool = False
 ) -> tuple[QueueFilter, QueueTable]:
+    """The queue table for the filters and sort in `query`: for a page, lines
+    alone (the page completes its rows after pagination); for the export,
+    every line with its related rows and position."""
     query = request.GET if query is None else query
     filters = QueueFilter(query)
-    lines = queue_lines(filters=filters, positions=positions)
+    lines = queue_lines(filters=filters, positions=export, related=export)
     table = QueueTable(lines, order_by=query.getlist("sort"))
     return filters, table
 
@@ -93,7 +96,7 @@ def queue_context(
         )
     except (EmptyPage, PageNotAnInteger):
         table.paginate(paginator_class=LazyPaginator, per_page=QUEUE_PAGE_SIZE, page=1)
-    queue_positions_fill([row.record for row in table.page.object_list])
+    queue_page_complete([row.record for row in table.page.object_list])
     if filters.is_active:
         table.empty_text = format_html(
             '{} <a href="{}">{}</a>',
@@ -170,7 +173,7 @@ def _csv_lines(rows: Iterable[list[Any]]) -> Iterator[str]:
 @require_GET
 def queue_export(request: HttpRequest) -> StreamingHttpResponse:
     """The queue as CSV, with the page's filters and sort, streamed row by row."""
-    _filters, table = _queue_table(request, positions=True)
+    _filters, table = _queue_table(request, export=True)
     response = StreamingHttpResponse(
         _csv_lines(table.export_rows()), content_type="text/csv; charset=utf-8"
     )

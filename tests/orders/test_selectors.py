@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from orders.filters import QueueFilter
 from orders.models import OrderLine, Tier
-from orders.selectors import queue_lines, queue_positions_fill
+from orders.selectors import queue_lines, queue_page_complete
 from tests.factories import (
     CustomerFactory,
     OrderLineFactory,
@@ -192,7 +192,7 @@ def test_invalid_filter_values_are_left_out_not_raised() -> None:
     assert set(filters.errors) == {"min_age", "warehouse", "supplier"}
 
 
-def test_a_page_fills_the_same_positions_in_one_query(
+def test_a_page_is_completed_with_positions_and_related_rows_in_one_query(
     shop: Shop, django_assert_num_queries: Any
 ) -> None:
     # given two products' queues, mixed priorities and tiers
@@ -203,10 +203,20 @@ def test_a_page_fills_the_same_positions_in_one_query(
     urgent.priority = 5
     urgent.save(update_fields=["priority"])
     expected = positions()
-    # when a page of lines without positions is filled
-    page = list(queue_lines())
+    # when a page of bare lines is completed
+    page = list(queue_lines(related=False))
     with django_assert_num_queries(1):
-        queue_positions_fill(page)
-    # then each line has the place the SQL annotation gives it
+        queue_page_complete(page)
+    # then each line has the place the SQL annotation gives it, and its
+    # order, customer, product and warehouse without another query
     assert {found.pk: annotation(found, "queue_position") for found in page} == expected
     assert annotation(next(f for f in page if f.pk == urgent.pk), "queue_position") == 1
+    with django_assert_num_queries(0):
+        seen = {(f.order.customer.name, f.product.sku, f.warehouse.code) for f in page}
+    assert seen == {
+        (line.order.customer.name, line.product.sku, line.warehouse.code)
+        for line in OrderLine.objects.backordered()
+    }
+    # and a completed page is not read again
+    with django_assert_num_queries(0):
+        queue_page_complete(page)
