@@ -35,22 +35,16 @@ def require_positive_quantity(quantity: object, *, field: str = "quantity") -> i
 def stock_levels_lock(*, keys: Iterable[Key]) -> dict[Key, StockLevel]:
     """Lock (and create if missing) the stock levels for (product, warehouse) pairs.
 
-    Rows are created first without a lock (a concurrent creator is ignored),
-    then locked with SELECT … FOR UPDATE in primary-key order.
+    The levels are locked with SELECT … FOR UPDATE in primary-key order: one
+    query when they all exist, as they do for every order but a product's
+    first in a warehouse. Missing ones are then created (a concurrent creator
+    is ignored) and all are locked again. That insert can wait on another
+    transaction creating the same level while this one holds locks; a
+    deadlock that results is retried by the use case (`retry_on_conflict`).
     """
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    existing = set(
-        StockLevel.objects.filter(
-            product_id__in={p for p, _w in wanted}, warehouse_id__in={w for _p, w in wanted}
-        ).values_list("product_id", "warehouse_id")
-    )
-    missing = [
-        StockLevel(product_id=p, warehouse_id=w) for p, w in wanted if (p, w) not in existing
-    ]
-    if missing:
-        StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
     product_ids = {p for p, _w in wanted}
     warehouse_ids = {w for _p, w in wanted}
     levels = (
@@ -59,6 +53,10 @@ def stock_levels_lock(*, keys: Iterable[Key]) -> dict[Key, StockLevel]:
         .order_by("pk")
     )
     locked = {(level.product_id, level.warehouse_id): level for level in levels}
+    missing = [StockLevel(product_id=p, warehouse_id=w) for p, w in wanted if (p, w) not in locked]
+    if missing:
+        StockLevel.objects.bulk_create(missing, ignore_conflicts=True)
+        locked = {(level.product_id, level.warehouse_id): level for level in levels.all()}
     return {key: locked[key] for key in wanted}
 
 
