@@ -109,6 +109,8 @@ def purchase_order_receive(**kwargs: Any) -> orders.ReceiptResult:
 @retry_on_conflict()
 @transaction.atomic
 def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[orders.PromiseChange]]:
+    """`orders.services.purchase_order_create` (a form's `token` included); one
+    created confirmed moves promises earlier, and their customers hear of it."""
     return _telling_customers(orders.purchase_order_create, **kwargs)
 
 

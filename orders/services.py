@@ -1362,9 +1362,18 @@ def _po_keys(purchase_order: PurchaseOrder) -> list[tuple[int, int]]:
 
 @retry_on_conflict()
 @transaction.atomic
-def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[PromiseChange]]:
+def purchase_order_create(
+    *, token: str = "", **kwargs: Any
+) -> tuple[PurchaseOrder, list[PromiseChange]]:
     """`suppliers.services.purchase_order_create`; one created already confirmed
-    is inbound supply at once, so the promises it covers are recomputed."""
+    is inbound supply at once, so the promises it covers are recomputed.
+
+    With `token` (the form's one-time token) the same form submitted twice
+    creates one purchase order: the second raises ValidationError with the
+    code "already_submitted" and writes nothing.
+    """
+    if token:
+        form_submission_record(token=token, action="purchase_order_create", by=kwargs.get("by"))
     order = supplier_services.purchase_order_create(**kwargs)
     if order.status == PurchaseOrderStatus.DRAFT:
         return order, []

@@ -305,11 +305,17 @@ def purchase_orders(request: HttpRequest) -> HttpResponse:
         "table": table,
         "sort": request.GET.get("sort", ""),
         "fragment": fragment,
+        "can_create": purchase_order_can_create(request.user),
     }
     template = "orders/purchase_orders.html#po-table" if fragment else "orders/purchase_orders.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def purchase_order_can_create(user: Any) -> bool:
+    """Purchasing (or a superuser) creates purchase orders (/purchase-orders/new/)."""
+    return has_role(user, Role.PURCHASING)
 
 
 def purchase_order_can_move(user: Any, purchase_order: PurchaseOrder) -> bool:

@@ -29,6 +29,7 @@ ROLE_TABLE: dict[str, tuple[str, frozenset[Role]]] = {
     "purchase-order-receive": ("GET", frozenset({W})),
     "purchase-order-receive-submit": ("POST", frozenset({W})),
     "purchase-orders": ("GET", ALL),
+    "purchase-order-new": ("GET", frozenset({P})),
     "purchase-order": ("GET", ALL),
     "purchase-order-move-preview": ("POST", frozenset({P})),
     "purchase-order-move": ("POST", frozenset({P})),

@@ -105,3 +105,48 @@ def test_warehouse_receives_and_the_queue_shrinks(live_server, page, screenshot,
     page.goto(f"{live_server.url}/queue/")
     assert page.locator(".table-container tbody tr:not(:has(td.empty))").count() == 1
     screenshot("flow-receive-4-queue")
+
+
+def test_purchasing_creates_a_confirmed_purchase_order(live_server, page, screenshot):
+    call_command("load_demo", "--users-only")
+    warehouse = Warehouse.objects.create(code="JKT", name="Jakarta")
+    supplier = SupplierFactory.create(name="Brightway Lighting")
+    ProductFactory.create(sku="LT-MSF", name="Motion Sensor Floodlight")
+    lamp = ProductFactory.create(sku="LT-DSK", name="Desk Lamp")
+    for name in ("Ayu Lestari", "Mia Carter"):
+        updates.order_place(
+            customer=CustomerFactory.create(name=name),
+            warehouse=warehouse,
+            lines=[LineRequest(lamp, 2)],
+            by=None,
+        )
+    log_in(page, live_server, "purchasing")
+    page.goto(f"{live_server.url}/purchase-orders/")
+    page.click("text=New purchase order")
+    page.wait_for_selector("h1:has-text('New purchase order')")
+    page.select_option("#id_supplier", str(supplier.pk))
+    page.select_option("#id_warehouse", str(warehouse.pk))
+    expected = timezone.localdate() + dt.timedelta(days=9)
+    page.fill("#id_expected_date", expected.isoformat())
+    page.fill("#id_sku_0", "lt-dsk")
+    page.fill("#id_quantity_0", "10")
+    page.fill("#id_sku_1", "LT-NOPE")
+    page.fill("#id_quantity_1", "4")
+    page.check("#id_confirm")
+    page.click(".po-new-submit")
+    page.wait_for_selector("#id_sku_1_error:has-text('No product has the SKU LT-NOPE.')")
+    assert page.input_value("#id_sku_0") == "lt-dsk"
+    assert page.is_checked("#id_confirm")
+    screenshot("flow-po-new-1-refused")
+    page.click("text=More rows")
+    page.wait_for_selector("#id_sku_9")
+    assert page.input_value("#id_sku_1") == "LT-NOPE"
+    assert page.locator(".po-new-form .field-error:not(:empty)").count() == 0
+    page.fill("#id_sku_1", "LT-MSF")
+    page.press("#id_quantity_1", "Enter")  # Enter creates it, not "More rows"
+    page.wait_for_url(f"{live_server.url}/purchase-orders/PO-*/")
+    po = PurchaseOrder.objects.get(supplier=supplier)
+    assert po.lines.count() == 2 and po.status == "ordered"
+    assert f"{po.number} is ordered from Brightway Lighting" in page.inner_text(".messages")
+    assert page.locator("#po-waiting tbody tr[id^=waiting-line-]").count() == 2
+    screenshot("flow-po-new-2-created")

@@ -51,6 +51,12 @@ def tour() -> list[Stop]:
         Stop("shipping", "warehouse", reverse("shipping"), "Ready to ship"),
         Stop("purchase-orders", "purchasing", reverse("purchase-orders"), "Purchase orders"),
         Stop(
+            "purchase-order-new",
+            "purchasing",
+            reverse("purchase-order-new"),
+            "New purchase order",
+        ),
+        Stop(
             "purchase-order",
             "purchasing",
             reverse("purchase-order", args=[po.number]),
