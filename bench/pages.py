@@ -54,6 +54,7 @@ def cases() -> list[PageCase]:
         PageCase("receiving", "warehouse", reverse("receiving")),
         PageCase("shipping", "warehouse", reverse("shipping")),
         PageCase("purchase orders", "purchasing", reverse("purchase-orders")),
+        PageCase("new purchase order", "purchasing", reverse("purchase-order-new")),
         PageCase("outbox", "service", reverse("outbox")),
         PageCase("policy", "purchasing", reverse("policy")),
         PageCase("delays", "service", reverse("delays")),
