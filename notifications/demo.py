@@ -9,6 +9,7 @@ inside the loading transaction, so loading the demo never emails anybody.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -20,6 +21,15 @@ from notifications import updates
 from notifications.models import Notification, NotificationStatus
 from orders.demo import DemoShopSummary, DemoUseCases
 from orders.demo import demo_shop_load as orders_demo_shop_load
+from orders.services import PromiseChange
+from suppliers.models import PurchaseOrder
+
+
+def _purchase_order_confirm(**kwargs: Any) -> tuple[PurchaseOrder, list[PromiseChange]]:
+    """The demo plays (purchase order, promise changes), as orders' use case returns them."""
+    outcome = updates.purchase_order_confirm(**kwargs)
+    return outcome.purchase_order, outcome.changes
+
 
 TELLING_CUSTOMERS = DemoUseCases(
     order_place=updates.order_place,
@@ -27,7 +37,7 @@ TELLING_CUSTOMERS = DemoUseCases(
     order_line_cancel=updates.order_line_cancel,
     order_line_set_priority=updates.order_line_set_priority,
     promises_refresh=updates.promises_refresh,
-    purchase_order_confirm=updates.purchase_order_confirm,
+    purchase_order_confirm=_purchase_order_confirm,
     purchase_order_move_expected_date=updates.purchase_order_move_expected_date,
     purchase_order_receive=updates.purchase_order_receive,
     shipment_create=updates.shipment_create,

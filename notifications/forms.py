@@ -632,3 +632,8 @@ class PurchaseOrderCreateForm(_OneTimeForm):
                     f"sku_{row}",
                     _("Several products have this SKU in other letter cases: type it exactly."),
                 )
+
+
+class PurchaseOrderActionForm(_OneTimeForm):
+    """Confirm or cancel a purchase order from its page: the button's one-time
+    token is all it carries, so a double click or a resent form applies once."""

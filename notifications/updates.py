@@ -33,7 +33,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -76,11 +76,18 @@ PROMISE_KINDS = (
 
 def _telling_customers(use_case: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Run an orders use case and tell every customer it affected."""
+    return _telling_customers_with_messages(use_case, *args, **kwargs)[0]
+
+
+def _telling_customers_with_messages(
+    use_case: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+) -> tuple[R, list[Notification]]:
+    """`_telling_customers`, also returning the messages it wrote or updated."""
     with orders.changes_recorded() as recorded:
         result = use_case(*args, **kwargs)
-    promise_changes_notify(changes=recorded.promises)
-    lines_ready_notify(allocations=recorded.allocations)
-    return result
+    messages = promise_changes_notify(changes=recorded.promises)
+    messages += lines_ready_notify(allocations=recorded.allocations)
+    return result, messages
 
 
 @retry_on_conflict()
@@ -114,20 +121,63 @@ def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[orders.Pro
     return _telling_customers(orders.purchase_order_create, **kwargs)
 
 
+@dataclass(frozen=True)
+class PurchaseOrderOutcome:
+    """What confirming or cancelling a purchase order did to the customers
+    waiting for its products: the promises it moved, the messages it wrote."""
+
+    purchase_order: PurchaseOrder
+    changes: list[orders.PromiseChange]
+    messages: list[Notification]
+
+    @property
+    def lines_changed(self) -> int:
+        """Waiting lines whose promised date changed."""
+        return len({change.line_id for change in self.changes})
+
+    @property
+    def lines_from_it(self) -> int:
+        """Waiting lines whose new promise rests on this purchase order."""
+        number = self.purchase_order.number
+        return len({change.line_id for change in self.changes if change.covered_by == number})
+
+    @property
+    def lines_estimated(self) -> int:
+        """Waiting lines that no purchase order covers any more: an estimate now."""
+        return len({change.line_id for change in self.changes if change.new_is_estimate})
+
+    @property
+    def customers_told(self) -> int:
+        """Customers with a message about it (written now, or a pending one updated)."""
+        return len({message.customer_id for message in self.messages})
+
+
 @retry_on_conflict()
 @transaction.atomic
 def purchase_order_confirm(
-    *, purchase_order: PurchaseOrder, by: User | None
-) -> tuple[PurchaseOrder, list[orders.PromiseChange]]:
-    return _telling_customers(orders.purchase_order_confirm, purchase_order=purchase_order, by=by)
+    *, purchase_order: PurchaseOrder, by: User | None, token: str = ""
+) -> PurchaseOrderOutcome:
+    """`orders.services.purchase_order_confirm` (a form's `token` included): the
+    draft is sent to the supplier and becomes inbound supply; the customers
+    whose promised date it moves are told as the policy says."""
+    (order, changes), messages = _telling_customers_with_messages(
+        orders.purchase_order_confirm, purchase_order=purchase_order, by=by, token=token
+    )
+    return PurchaseOrderOutcome(purchase_order=order, changes=changes, messages=messages)
 
 
 @retry_on_conflict()
 @transaction.atomic
 def purchase_order_cancel(
-    *, purchase_order: PurchaseOrder, by: User | None
-) -> tuple[PurchaseOrder, list[orders.PromiseChange]]:
-    return _telling_customers(orders.purchase_order_cancel, purchase_order=purchase_order, by=by)
+    *, purchase_order: PurchaseOrder, by: User | None, token: str = ""
+) -> PurchaseOrderOutcome:
+    """`orders.services.purchase_order_cancel` (a form's `token` included): what
+    is outstanding is no longer expected; the lines it covered fall back to
+    other supply or an estimate, and their customers are told as the policy says."""
+    (order, changes), messages = _telling_customers_with_messages(
+        orders.purchase_order_cancel, purchase_order=purchase_order, by=by, token=token
+    )
+    return PurchaseOrderOutcome(purchase_order=order, changes=changes, messages=messages)
 
 
 @retry_on_conflict()
@@ -504,12 +554,12 @@ def purchase_order_receive_from_form(
     return result
 
 
-# --- moving a purchase order's expected date: the impact first ------------------
+# --- the impact first: moving a purchase order's date, cancelling it -------------
 
 
 @dataclass(frozen=True)
 class PreviewPromiseChange:
-    """A customer's promise the move would change."""
+    """A customer's promise the change would move."""
 
     line_id: int
     order_number: str
@@ -518,6 +568,7 @@ class PreviewPromiseChange:
     old_date: dt.date | None
     new_date: dt.date
     email: str  # the kind of message the customer gets, "" for none
+    new_is_estimate: bool = False
 
     @property
     def days(self) -> int:
@@ -526,7 +577,7 @@ class PreviewPromiseChange:
 
 @dataclass(frozen=True)
 class PreviewMessage:
-    """A message the move would write (or a pending one it would rewrite)."""
+    """A message the change would write (or a pending one it would rewrite)."""
 
     kind: str
     kind_label: str
@@ -537,23 +588,15 @@ class PreviewMessage:
 
 
 @dataclass(frozen=True)
-class MovePreview:
-    """What moving a purchase order's date would do, computed by doing it and
-    rolling it back. Plain values only: nothing here was saved."""
+class ImpactPreview:
+    """What a change to inbound supply would do to the waiting customers,
+    computed by doing it and rolling it back. Plain values only: nothing here
+    was saved."""
 
-    purchase_order: str
-    old_date: dt.date
-    new_date: dt.date
-    reason: str
-    unchanged: bool
     changes: list[PreviewPromiseChange]
     messages: list[PreviewMessage]
-    withdrawn: int  # pending updates the move deletes (a date moved back)
+    withdrawn: int  # pending updates the change deletes (a date moved back)
     opted_out: list[str]
-
-    @property
-    def days(self) -> int:
-        return (self.new_date - self.old_date).days
 
     @property
     def later(self) -> list[PreviewPromiseChange]:
@@ -562,6 +605,11 @@ class MovePreview:
     @property
     def earlier(self) -> list[PreviewPromiseChange]:
         return [change for change in self.changes if change.days < 0]
+
+    @property
+    def estimated(self) -> list[PreviewPromiseChange]:
+        """Lines no purchase order would cover any more: an estimate instead."""
+        return [change for change in self.changes if change.new_is_estimate]
 
     @property
     def later_customers(self) -> int:
@@ -591,6 +639,108 @@ class MovePreview:
         return sum(1 for m in self.messages if m.kind == NotificationKind.PROMISE_EARLIER)
 
 
+@dataclass(frozen=True)
+class MovePreview(ImpactPreview):
+    """What moving a purchase order's date would do (see ImpactPreview)."""
+
+    purchase_order: str
+    old_date: dt.date
+    new_date: dt.date
+    reason: str
+    unchanged: bool
+
+    @property
+    def days(self) -> int:
+        return (self.new_date - self.old_date).days
+
+
+@dataclass(frozen=True)
+class CancelPreview(ImpactPreview):
+    """What cancelling a purchase order would do (see ImpactPreview)."""
+
+    purchase_order: str
+    units_outstanding: int  # no longer expected from the supplier
+    units_received: int  # already in stock; they stay there
+
+
+def _impact_of(
+    use_case: Callable[[], tuple[R, Sequence[orders.PromiseChange]]],
+) -> tuple[R, dict[str, Any]]:
+    """Run `use_case` inside the caller's transaction, which the caller rolls
+    back, and read what it wrote before the rollback: the promise changes and
+    the messages (new rows past the highest id before, and pending rows of the
+    changed orders it rewrote), as plain values (ImpactPreview's fields).
+    Messages are not sent: their send is queued on commit, and the rollback
+    drops it."""
+    last_pk = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    pending_before = set(
+        Notification.objects.filter(
+            kind__in=PROMISE_KINDS,
+            status=NotificationStatus.PENDING,
+            not_before__gt=timezone.now(),
+        ).values_list("pk", flat=True)
+    )
+    result, changes = use_case()
+    order_ids = {change.order_id for change in changes}
+    written = list(
+        Notification.objects.filter(
+            Q(pk__gt=last_pk) | Q(pk__in=pending_before, order_id__in=order_ids)
+        )
+        .select_related("customer", "order")
+        .order_by("pk")
+    )
+    withdrawn = len(
+        pending_before
+        - set(Notification.objects.filter(pk__in=pending_before).values_list("pk", flat=True))
+    )
+    lines = (
+        OrderLine.objects.select_related("order__customer", "product").in_bulk(
+            [change.line_id for change in changes]
+        )
+        if changes
+        else {}
+    )
+    email_by_order = {
+        message.order_id: message.get_kind_display()
+        for message in written
+        if message.kind in PROMISE_KINDS
+    }
+    preview_changes = []
+    opted_out = set()
+    for change in sorted(changes, key=lambda c: (lines[c.line_id].order.number, c.line_id)):
+        line = lines[change.line_id]
+        if line.order.customer.email_opt_out and not change.is_first and change.days_moved:
+            opted_out.add(line.order.customer.name)
+        preview_changes.append(
+            PreviewPromiseChange(
+                line_id=line.pk,
+                order_number=line.order.number,
+                customer_name=line.order.customer.name,
+                sku=line.product.sku,
+                old_date=change.old_date,
+                new_date=change.new_date,
+                email=email_by_order.get(line.order_id, ""),
+                new_is_estimate=change.new_is_estimate,
+            )
+        )
+    return result, {
+        "changes": preview_changes,
+        "messages": [
+            PreviewMessage(
+                kind=message.kind,
+                kind_label=message.get_kind_display(),
+                customer_name=message.customer.name,
+                order_number=message.order.number if message.order else "",
+                with_discount=bool(message.context.get("discount")),
+                updates_pending=message.pk <= last_pk,
+            )
+            for message in written
+        ],
+        "withdrawn": withdrawn,
+        "opted_out": sorted(opted_out),
+    }
+
+
 @retry_on_conflict()
 def purchase_order_move_preview(
     *, purchase_order: PurchaseOrder, new_date: dt.date, reason: str, by: User | None
@@ -598,87 +748,54 @@ def purchase_order_move_preview(
     """The exact impact of `purchase_order_move_expected_date`, changing nothing.
 
     Runs the real use case in a transaction that is always rolled back, and
-    reads what it wrote before the rollback: the promise changes and the
-    messages (new rows past the highest id before, and pending rows of the
-    changed orders it rewrote). Messages are not sent: their send is queued
-    on commit, and the rollback drops it. Raises ValidationError like the move.
+    reads what it wrote before the rollback (`_impact_of`). Raises
+    ValidationError like the move.
     """
     with transaction.atomic():
         old_date = PurchaseOrder.objects.values_list("expected_date", flat=True).get(
             pk=purchase_order.pk
         )
-        last_pk = Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        pending_before = set(
-            Notification.objects.filter(
-                kind__in=PROMISE_KINDS,
-                status=NotificationStatus.PENDING,
-                not_before__gt=timezone.now(),
-            ).values_list("pk", flat=True)
-        )
-        revisions, changes = purchase_order_move_expected_date(
-            purchase_order=purchase_order, new_date=new_date, reason=reason, by=by
-        )
-        order_ids = {change.order_id for change in changes}
-        written = list(
-            Notification.objects.filter(
-                Q(pk__gt=last_pk) | Q(pk__in=pending_before, order_id__in=order_ids)
+        revisions, impact = _impact_of(
+            lambda: purchase_order_move_expected_date(
+                purchase_order=purchase_order, new_date=new_date, reason=reason, by=by
             )
-            .select_related("customer", "order")
-            .order_by("pk")
         )
-        withdrawn = len(
-            pending_before
-            - set(Notification.objects.filter(pk__in=pending_before).values_list("pk", flat=True))
-        )
-        lines = (
-            OrderLine.objects.select_related("order__customer", "product").in_bulk(
-                [change.line_id for change in changes]
-            )
-            if changes
-            else {}
-        )
-        email_by_order = {
-            message.order_id: message.get_kind_display()
-            for message in written
-            if message.kind in PROMISE_KINDS
-        }
-        preview_changes = []
-        opted_out = set()
-        for change in sorted(changes, key=lambda c: (lines[c.line_id].order.number, c.line_id)):
-            line = lines[change.line_id]
-            if line.order.customer.email_opt_out and not change.is_first and change.days_moved:
-                opted_out.add(line.order.customer.name)
-            preview_changes.append(
-                PreviewPromiseChange(
-                    line_id=line.pk,
-                    order_number=line.order.number,
-                    customer_name=line.order.customer.name,
-                    sku=line.product.sku,
-                    old_date=change.old_date,
-                    new_date=change.new_date,
-                    email=email_by_order.get(line.order_id, ""),
-                )
-            )
         preview = MovePreview(
             purchase_order=purchase_order.number,
             old_date=old_date,
             new_date=new_date,
             reason=reason.strip(),
             unchanged=not revisions,
-            changes=preview_changes,
-            messages=[
-                PreviewMessage(
-                    kind=message.kind,
-                    kind_label=message.get_kind_display(),
-                    customer_name=message.customer.name,
-                    order_number=message.order.number if message.order else "",
-                    with_discount=bool(message.context.get("discount")),
-                    updates_pending=message.pk <= last_pk,
-                )
-                for message in written
-            ],
-            withdrawn=withdrawn,
-            opted_out=sorted(opted_out),
+            **impact,
+        )
+        transaction.set_rollback(True)
+    return preview
+
+
+@retry_on_conflict()
+def purchase_order_cancel_preview(
+    *, purchase_order: PurchaseOrder, by: User | None
+) -> CancelPreview:
+    """The exact impact of `purchase_order_cancel`, changing nothing: whose
+    promise falls back to other supply or an estimate, and which messages that
+    writes. Runs the real use case in a transaction that is always rolled
+    back. Raises ValidationError like the cancel (a received or cancelled
+    purchase order)."""
+    with transaction.atomic():
+        units = PurchaseOrderLine.objects.filter(purchase_order=purchase_order).aggregate(
+            ordered=Sum("ordered", default=0), received=Sum("received", default=0)
+        )
+
+        def cancel() -> tuple[PurchaseOrderOutcome, list[orders.PromiseChange]]:
+            outcome = purchase_order_cancel(purchase_order=purchase_order, by=by)
+            return outcome, outcome.changes
+
+        _outcome, impact = _impact_of(cancel)
+        preview = CancelPreview(
+            purchase_order=purchase_order.number,
+            units_outstanding=units["ordered"] - units["received"],
+            units_received=units["received"],
+            **impact,
         )
         transaction.set_rollback(True)
     return preview

@@ -27,6 +27,21 @@ urlpatterns = [
         views.purchase_order_move,
         name="purchase-order-move",
     ),
+    path(
+        "purchase-orders/<str:number>/confirm/",
+        views.purchase_order_confirm,
+        name="purchase-order-confirm",
+    ),
+    path(
+        "purchase-orders/<str:number>/cancel/preview/",
+        views.purchase_order_cancel_preview,
+        name="purchase-order-cancel-preview",
+    ),
+    path(
+        "purchase-orders/<str:number>/cancel/",
+        views.purchase_order_cancel,
+        name="purchase-order-cancel",
+    ),
     path("shipping/<str:number>/ship/", views.order_ship, name="order-ship"),
     path("products/<str:sku>/adjust/", views.product_adjust, name="product-adjust"),
     path("orders/<str:number>/messages/", views.order_messages, name="order-messages"),

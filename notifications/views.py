@@ -45,6 +45,7 @@ from notifications.forms import (
     PURCHASE_ORDER_MAX_ROWS,
     CompensationPolicyForm,
     MoveExpectedDateForm,
+    PurchaseOrderActionForm,
     PurchaseOrderCreateForm,
     PurchaseOrderReceiveForm,
     ShipOrderForm,
@@ -493,6 +494,164 @@ def purchase_order_move(request: HttpRequest, number: str) -> HttpResponse:
             },
         )
     return response
+
+
+# --- confirming and cancelling a purchase order (purchasing) ---------------------
+
+
+def _purchase_order_refused(request: HttpRequest, url: str, error: Exception) -> HttpResponse:
+    """A refused confirm or cancel: back to the purchase order's page with the
+    reason as a message (a form sent twice: that nothing was done again)."""
+    if isinstance(error, ValidationError):
+        notify = messages.info if _already_submitted(error) else messages.error
+        notify(request, " ".join(error.messages))
+    else:
+        messages.error(request, str(error))
+    return _client_redirect(request, url)
+
+
+def _customers_told_notice(outcome: updates.PurchaseOrderOutcome) -> str:
+    if outcome.customers_told:
+        return ngettext(
+            "%(count)d customer gets an email about it.",
+            "%(count)d customers get an email about it.",
+            outcome.customers_told,
+        ) % {"count": outcome.customers_told}
+    return _("Nobody is emailed.")
+
+
+def _purchase_order_confirmed_notice(outcome: updates.PurchaseOrderOutcome) -> str:
+    order = outcome.purchase_order
+    parts = [
+        _("%(number)s is ordered from %(supplier)s.")
+        % {"number": order.number, "supplier": order.supplier.name}
+    ]
+    others = outcome.lines_changed - outcome.lines_from_it
+    if outcome.lines_from_it:
+        parts.append(
+            ngettext(
+                "%(count)d waiting line now has a firm date from it.",
+                "%(count)d waiting lines now have a firm date from it.",
+                outcome.lines_from_it,
+            )
+            % {"count": outcome.lines_from_it}
+        )
+    if others:
+        parts.append(
+            ngettext(
+                "%(count)d other waiting line has a new date.",
+                "%(count)d other waiting lines have a new date.",
+                others,
+            )
+            % {"count": others}
+        )
+    if not outcome.changes:
+        parts.append(_("No waiting customer's date changed."))
+    parts.append(_customers_told_notice(outcome))
+    return " ".join(parts)
+
+
+def _purchase_order_cancelled_notice(outcome: updates.PurchaseOrderOutcome) -> str:
+    parts = [_("%(number)s is cancelled.") % {"number": outcome.purchase_order.number}]
+    if outcome.changes:
+        parts.append(
+            ngettext(
+                "%(count)d waiting line has a new promised date.",
+                "%(count)d waiting lines have a new promised date.",
+                outcome.lines_changed,
+            )
+            % {"count": outcome.lines_changed}
+        )
+        if outcome.lines_estimated:
+            parts.append(
+                ngettext(
+                    "%(count)d is an estimate now: no other purchase order covers it.",
+                    "%(count)d are estimates now: no other purchase order covers them.",
+                    outcome.lines_estimated,
+                )
+                % {"count": outcome.lines_estimated}
+            )
+    else:
+        parts.append(_("No waiting customer's date changed."))
+    parts.append(_customers_told_notice(outcome))
+    return " ".join(parts)
+
+
+@role_required(Role.PURCHASING)
+@require_POST
+def purchase_order_confirm(request: HttpRequest, number: str) -> HttpResponse:
+    """Send a draft to the supplier: the waiting lines it covers get a firm
+    date and their customers are told. Redirects to the purchase order's page
+    (htmx: HX-Redirect) with what happened, or why nothing did, as a message.
+    The button's one-time token makes a second submit change nothing."""
+    purchase_order = _purchase_order_or_404(number)
+    page = reverse("purchase-order", args=[purchase_order.number])
+    form = PurchaseOrderActionForm(request.POST)
+    if not form.is_valid():
+        return _purchase_order_refused(request, page, ValidationError(list(form.errors["token"])))
+    try:
+        outcome = updates.purchase_order_confirm(
+            purchase_order=purchase_order,
+            by=request.user,  # type: ignore[arg-type]
+            token=form.cleaned_data["token"],
+        )
+    except (ValidationError, ConcurrencyConflict) as error:
+        return _purchase_order_refused(request, page, error)
+    messages.success(request, _purchase_order_confirmed_notice(outcome))
+    return _client_redirect(request, page)
+
+
+@role_required(Role.PURCHASING)
+@require_GET
+def purchase_order_cancel_preview(request: HttpRequest, number: str) -> HttpResponse:
+    """The cancel step: whose promise loses this supply and which emails that
+    sends (exact; nothing is saved), and the button that cancels. htmx gets
+    the step alone; without it, the page with the step under the status."""
+    purchase_order = _purchase_order_or_404(number)
+    try:
+        preview = updates.purchase_order_cancel_preview(
+            purchase_order=purchase_order,
+            by=request.user,  # type: ignore[arg-type]
+        )
+    except (ValidationError, ConcurrencyConflict) as error:
+        return _purchase_order_refused(
+            request, reverse("purchase-order", args=[purchase_order.number]), error
+        )
+    context: dict[str, Any] = {
+        "po": purchase_order,
+        "cancel_preview": preview,
+        "cancel_token": uuid.uuid4().hex,
+    }
+    if _is_fragment_request(request):
+        response = render(request, f"{PO_TEMPLATE}#cancel-step", context)
+    else:
+        context = {**purchase_order_context(request, purchase_order), **context}
+        response = render(request, PO_TEMPLATE, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@role_required(Role.PURCHASING)
+@require_POST
+def purchase_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """Cancel a draft or an open purchase order (after the cancel step): the
+    lines it covered fall back to other supply or an estimate and their
+    customers are told. Answers like `purchase_order_confirm`."""
+    purchase_order = _purchase_order_or_404(number)
+    page = reverse("purchase-order", args=[purchase_order.number])
+    form = PurchaseOrderActionForm(request.POST)
+    if not form.is_valid():
+        return _purchase_order_refused(request, page, ValidationError(list(form.errors["token"])))
+    try:
+        outcome = updates.purchase_order_cancel(
+            purchase_order=purchase_order,
+            by=request.user,  # type: ignore[arg-type]
+            token=form.cleaned_data["token"],
+        )
+    except (ValidationError, ConcurrencyConflict) as error:
+        return _purchase_order_refused(request, page, error)
+    messages.success(request, _purchase_order_cancelled_notice(outcome))
+    return _client_redirect(request, page)
 
 
 # --- a new purchase order (purchasing) -------------------------------------------

@@ -1385,9 +1385,16 @@ def purchase_order_create(
 @retry_on_conflict()
 @transaction.atomic
 def purchase_order_confirm(
-    *, purchase_order: PurchaseOrder, by: User | None
+    *, purchase_order: PurchaseOrder, by: User | None, token: str = ""
 ) -> tuple[PurchaseOrder, list[PromiseChange]]:
-    """Confirm a draft; its lines become inbound supply, so promises move earlier."""
+    """Confirm a draft; its lines become inbound supply, so promises move earlier.
+
+    With `token` (the form's one-time token) the same form submitted twice
+    confirms once: the second raises ValidationError with the code
+    "already_submitted" and writes nothing.
+    """
+    if token:
+        form_submission_record(token=token, action="purchase_order_confirm", by=by)
     keys = _po_keys(purchase_order)
     stock_levels_lock(keys=keys)
     order = supplier_services.purchase_order_confirm(purchase_order=purchase_order, by=by)
@@ -1397,9 +1404,16 @@ def purchase_order_confirm(
 @retry_on_conflict()
 @transaction.atomic
 def purchase_order_cancel(
-    *, purchase_order: PurchaseOrder, by: User | None
+    *, purchase_order: PurchaseOrder, by: User | None, token: str = ""
 ) -> tuple[PurchaseOrder, list[PromiseChange]]:
-    """Cancel a purchase order; the lines it covered fall back to other supply or estimates."""
+    """Cancel a purchase order; the lines it covered fall back to other supply or estimates.
+
+    With `token` (the form's one-time token) the same form submitted twice
+    cancels once: the second raises ValidationError with the code
+    "already_submitted" and writes nothing.
+    """
+    if token:
+        form_submission_record(token=token, action="purchase_order_cancel", by=by)
     keys = _po_keys(purchase_order)
     stock_levels_lock(keys=keys)
     order = supplier_services.purchase_order_cancel(purchase_order=purchase_order, by=by)

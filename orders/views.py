@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -324,10 +325,23 @@ def purchase_order_can_move(user: Any, purchase_order: PurchaseOrder) -> bool:
     return movable and has_role(user, Role.PURCHASING)
 
 
+def purchase_order_can_confirm(user: Any, purchase_order: PurchaseOrder) -> bool:
+    """Purchasing (or a superuser) sends a draft to the supplier."""
+    return purchase_order.status == PurchaseOrderStatus.DRAFT and has_role(user, Role.PURCHASING)
+
+
+def purchase_order_can_cancel(user: Any, purchase_order: PurchaseOrder) -> bool:
+    """Purchasing (or a superuser) cancels a draft or an open order (not a
+    received or cancelled one: suppliers.services.purchase_order_cancel)."""
+    cancellable = purchase_order.status in (PurchaseOrderStatus.DRAFT, *OPEN_PO_STATUSES)
+    return cancellable and has_role(user, Role.PURCHASING)
+
+
 def purchase_order_context(request: HttpRequest, purchase_order: PurchaseOrder) -> dict[str, Any]:
     """Everything the detail page shows of one purchase order (four queries)."""
     lines = purchase_order_lines(purchase_order=purchase_order)
     waiting = purchase_order_waiting_lines(purchase_order=purchase_order)
+    can_confirm = purchase_order_can_confirm(request.user, purchase_order)
     return {
         "po": purchase_order,
         "status_badge": po_status_badge(purchase_order),
@@ -340,6 +354,10 @@ def purchase_order_context(request: HttpRequest, purchase_order: PurchaseOrder) 
         "waiting_customers": len({line.order.customer_id for line in waiting}),
         "moves": purchase_order_date_moves(purchase_order=purchase_order),
         "can_move": purchase_order_can_move(request.user, purchase_order),
+        "can_confirm": can_confirm,
+        "can_cancel": purchase_order_can_cancel(request.user, purchase_order),
+        # The confirm button's one-time token (the cancel step brings its own).
+        "confirm_token": uuid.uuid4().hex if can_confirm else "",
         "today": timezone.localdate(),
     }
 

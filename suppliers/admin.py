@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.db import ConcurrencyConflict
 from inventory.admin import ReadOnlyAdminMixin
 from suppliers.models import (
     ExpectedDateRevision,
@@ -26,7 +27,6 @@ from suppliers.models import (
     PurchaseOrderStatus,
     Supplier,
 )
-from suppliers.services import purchase_order_cancel, purchase_order_confirm
 
 CLOSED_PO_STATUSES = (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CANCELLED)
 MOVE_DATES_ELSEWHERE = _(
@@ -197,12 +197,22 @@ class PurchaseOrderAdmin(SimpleHistoryAdmin):
         protected = [*protected, *(_("%(line)s (received units)") % {"line": r} for r in received)]
         return deleted, counts, perms_needed, protected
 
+    # The actions go through the same use cases as the purchase order page
+    # (notifications.updates): the waiting lines' promises are recomputed and
+    # their customers told. The admin is an entry point like a view; the use
+    # cases are imported when an action runs, so the suppliers app does not
+    # import the apps above it when it loads (DESIGN.md: dependencies point down).
+
     @admin.action(description=_("Confirm the selected drafts (send to the supplier)"))
     def confirm_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        from notifications.updates import purchase_order_confirm
+
         self._apply(request, queryset, purchase_order_confirm, _("%(count)d confirmed."))
 
     @admin.action(description=_("Cancel what is outstanding on the selected purchase orders"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
+        from notifications.updates import purchase_order_cancel
+
         self._apply(request, queryset, purchase_order_cancel, _("%(count)d cancelled."))
 
     def _apply(
@@ -215,6 +225,8 @@ class PurchaseOrderAdmin(SimpleHistoryAdmin):
                 service(purchase_order=order, by=user)
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
+            except ConcurrencyConflict as error:
+                self.message_user(request, f"{order.number}: {error}", messages.ERROR)
             else:
                 count += 1
         if count:

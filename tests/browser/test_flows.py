@@ -150,3 +150,69 @@ def test_purchasing_creates_a_confirmed_purchase_order(live_server, page, screen
     assert f"{po.number} is ordered from Brightway Lighting" in page.inner_text(".messages")
     assert page.locator("#po-waiting tbody tr[id^=waiting-line-]").count() == 2
     screenshot("flow-po-new-2-created")
+
+
+def test_purchasing_confirms_a_draft_from_its_page_then_cancels_it(live_server, page, screenshot):
+    call_command("load_demo", "--users-only")
+    warehouse = Warehouse.objects.create(code="JKT", name="Jakarta")
+    supplier = SupplierFactory.create(name="Brightway Lighting")
+    lamp = ProductFactory.create(sku="LT-DSK", name="Desk Lamp")
+    for name in ("Ayu Lestari", "Mia Carter"):
+        updates.order_place(
+            customer=CustomerFactory.create(name=name),
+            warehouse=warehouse,
+            lines=[LineRequest(lamp, 2)],
+            by=None,
+        )
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    log_in(page, live_server, "purchasing")
+
+    # A draft, created without "Confirm now".
+    page.goto(f"{live_server.url}/purchase-orders/new/")
+    page.select_option("#id_supplier", str(supplier.pk))
+    page.select_option("#id_warehouse", str(warehouse.pk))
+    page.fill("#id_expected_date", (timezone.localdate() + dt.timedelta(days=9)).isoformat())
+    page.fill("#id_sku_0", "LT-DSK")
+    page.fill("#id_quantity_0", "10")
+    page.click(".po-new-submit")
+    page.wait_for_url(f"{live_server.url}/purchase-orders/PO-*/")
+    po = PurchaseOrder.objects.get(supplier=supplier)
+    assert po.status == "draft"
+    assert "saved as a draft" in page.inner_text(".messages")
+    assert page.locator("#po-waiting tbody tr[id^=waiting-line-]").count() == 0
+    screenshot("flow-po-confirm-1-draft")
+
+    # Confirm it from its page: the two waiting lines now have a firm date from it.
+    page.click("text=Confirm (send to supplier)")
+    page.wait_for_selector(".messages >> text=is ordered from Brightway Lighting")
+    notice = page.inner_text(".messages")
+    assert "2 waiting lines now have a firm date from it" in notice
+    assert "2 customers get an email about it" in notice
+    assert page.inner_text(".facts .badge").strip() == "Ordered"
+    assert page.locator("#po-waiting tbody tr[id^=waiting-line-]").count() == 2
+    assert page.locator("text=Confirm (send to supplier)").count() == 0
+    po.refresh_from_db()
+    assert po.status == "ordered"
+    screenshot("flow-po-confirm-2-ordered")
+
+    # Cancel: first the step that says who loses this supply, then the button.
+    page.click("text=Cancel purchase order…")
+    page.wait_for_selector(f"#cancel-step >> text=Cancel {po.number}?")
+    step = page.inner_text("#cancel-step")
+    assert "2 waiting lines" in step and "lose this supply" in step
+    # Back to the estimate the customers were told: their pending good news is withdrawn.
+    assert "2 pending updates withdrawn" in step
+    po.refresh_from_db()
+    assert po.status == "ordered"  # nothing changed yet
+    screenshot("flow-po-confirm-3-cancel-step")
+    page.click(f"text=Yes, cancel {po.number}")
+    page.wait_for_selector(f".messages >> text={po.number} is cancelled.")
+    assert "Nobody is emailed." in page.inner_text(".messages")
+    assert page.inner_text(".facts .badge").strip() == "Cancelled"
+    assert "none (10 cancelled)" in page.inner_text(".facts")
+    assert page.locator("#po-actions").count() == 0
+    po.refresh_from_db()
+    assert po.status == "cancelled"
+    screenshot("flow-po-confirm-4-cancelled")
+    assert dialogs == []

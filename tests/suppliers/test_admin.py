@@ -10,8 +10,11 @@ import pytest
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.models import Product
+from notifications.models import Notification
+from orders.models import PromiseRevision
 from suppliers.models import (
     ExpectedDateRevision,
     PurchaseOrder,
@@ -19,6 +22,7 @@ from suppliers.models import (
     PurchaseOrderStatus,
     Supplier,
 )
+from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests.factories import (
     ProductFactory,
     PurchaseOrderFactory,
@@ -26,8 +30,13 @@ from tests.factories import (
     SupplierFactory,
     WarehouseFactory,
 )
+from tests.orders.conftest import Shop, shop  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
+
+
+def in_days(n: int) -> dt.date:
+    return timezone.localdate() + dt.timedelta(days=n)
 
 
 def admin_url(model: type[Model], view: str, *args: object) -> str:
@@ -416,6 +425,64 @@ def test_confirm_action_confirms_drafts_and_reports_the_rest(
     texts = [str(message) for message in response.context["messages"]]
     assert any("only a draft can be confirmed" in text for text in texts)
     assert "1 confirmed." in texts
+
+
+def test_the_confirm_action_gives_the_waiting_lines_a_firm_date_and_tells_the_customers(
+    superuser_client: Client,
+    shop: Shop,  # noqa: F811
+) -> None:
+    # given: a line waiting on an estimate, and a draft due in 6 days for its product
+    product = shop.product()
+    line = shop.order(product, 2).lines.get()
+    assert (line.promised_date, line.promise_is_estimate) == (in_days(15), True)
+    draft = purchase_order_create(
+        supplier=shop.supplier,
+        warehouse=shop.warehouse,
+        lines=[PurchaseLineRequest(product, 5)],
+        expected_date=in_days(6),
+        by=shop.clerk,
+    )
+
+    # when
+    response = superuser_client.post(
+        admin_url(PurchaseOrder, "changelist"),
+        {"action": "confirm_selected", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+
+    # then: the purchase order's date + 1 handling day, and the customer hears of it
+    line.refresh_from_db()
+    assert (line.promised_date, line.promise_is_estimate) == (in_days(7), False)
+    assert PromiseRevision.objects.filter(line=line, covered_by=draft.number).exists()
+    assert Notification.objects.filter(order=line.order, kind="promise_earlier").count() == 1
+    assert [str(message) for message in response.context["messages"]] == ["1 confirmed."]
+
+
+def test_the_cancel_action_moves_covered_lines_back_to_an_estimate_and_tells_the_customers(
+    superuser_client: Client,
+    shop: Shop,  # noqa: F811
+) -> None:
+    product = shop.product()
+    po = shop.purchase(product, 5, days=3)
+    line = shop.order(product, 1).lines.get()
+    assert (line.promised_date, line.promise_is_estimate) == (in_days(4), False)
+    received = PurchaseOrderFactory.create(status=PurchaseOrderStatus.RECEIVED)
+
+    response = superuser_client.post(
+        admin_url(PurchaseOrder, "changelist"),
+        {"action": "cancel_selected", "_selected_action": [po.pk, received.pk]},
+        follow=True,
+    )
+
+    po.refresh_from_db()
+    line.refresh_from_db()
+    assert po.status == PurchaseOrderStatus.CANCELLED
+    # the supplier's lead time (14 days) + 1 handling day: 11 days later, past the
+    # policy's 7, so an apology with a discount code
+    assert (line.promised_date, line.promise_is_estimate) == (in_days(15), True)
+    assert Notification.objects.filter(order=line.order, kind="promise_later_discount").count() == 1
+    texts = [str(message) for message in response.context["messages"]]
+    assert texts == [f"{received.number} is already received.", "1 cancelled."]
 
 
 def test_order_with_received_units_cannot_be_deleted(
