@@ -30,7 +30,6 @@ from orders.models import (
     ShipmentLine,
     Status,
 )
-from orders.services import order_line_set_priority
 
 QUANTITIES_ELSEWHERE = _(
     "Quantities are read-only here: they change only by placing, receiving, shipping or "
@@ -188,7 +187,10 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
         if formset.model is not OrderLine:
             super().save_formset(request, form, formset, change)
             return
-        # Only the priority is editable, and it moves through the queue service.
+        # Only the priority is editable, and it moves through the queue use
+        # case: promises recomputed, customers whose date moved are told.
+        from notifications.updates import order_line_set_priority
+
         for line in formset.save(commit=False):
             order_line_set_priority(line=line, priority=line.priority, by=_user_or_none(request))
 
@@ -275,6 +277,8 @@ class OrderLineAdmin(LineQuantitiesMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: OrderLine, form: Any, change: bool) -> None:
         if change and "priority" in form.changed_data:
+            from notifications.updates import order_line_set_priority
+
             order_line_set_priority(line=obj, priority=obj.priority, by=_user_or_none(request))
 
 

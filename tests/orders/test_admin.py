@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from inventory.models import StockLevel
 from orders.models import (
@@ -325,3 +327,31 @@ def test_shipment_tracking_number_can_be_fixed(
     assert response.status_code == 302
     shipment.refresh_from_db()
     assert (shipment.tracking_number, shipment.order_id) == ("TRACK-124", order_id)
+
+
+def test_a_priority_raised_in_the_admin_tells_the_customer_it_overtakes(
+    superuser_client: Client, shop: Any
+) -> None:
+    # given two waiting lines and a purchase order that covers only the first
+    from notifications.models import Notification, NotificationKind
+    from orders.services import promises_refresh
+
+    product = shop.product()
+    first = shop.order(product, 2, placed_at=timezone.now() - dt.timedelta(days=2)).lines.get()
+    second = shop.order(product, 2).lines.get()
+    shop.purchase(product, 2, days=5)
+    promises_refresh(keys=[(product.pk, shop.warehouse.pk)], cause="PO confirmed")
+    first.refresh_from_db()
+    assert not first.promise_is_estimate
+    # when an admin puts the second line first
+    response = superuser_client.post(
+        admin_url(OrderLine, "change", second.pk),
+        priority_form(5) | {"ordered": "2", "allocated": "0", "shipped": "0", "cancelled": "0"},
+    )
+    # then the first line's promise moves later and its customer gets the apology
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.promise_is_estimate and first.times_slipped == 1
+    assert Notification.objects.filter(
+        order=first.order, kind__startswith=NotificationKind.PROMISE_LATER
+    ).exists()
