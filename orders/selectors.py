@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
+    BooleanField,
     Count,
     DateField,
     DurationField,
@@ -27,6 +28,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -54,32 +56,69 @@ if TYPE_CHECKING:
     from orders.filters import DelaysFilter, QueueFilter
 
 
-def _lines_ahead_in_queue() -> Subquery:
+class _RowBefore(Func):
+    """`(a, b, c) < (x, y, z)`: a row comparison, which PostgreSQL answers
+    with one range of an index on those columns in that order."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        compiled = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        half = len(compiled) // 2
+        lhs = ", ".join(sql for sql, _params in compiled[:half])
+        rhs = ", ".join(sql for sql, _params in compiled[half:])
+        params = tuple(param for _sql, row_params in compiled for param in row_params)
+        return f"({lhs}) < ({rhs})", params
+
+
+def _count(lines: QuerySet[OrderLine]) -> Subquery:
+    # COUNT without GROUP BY: always one row, 0 when nothing matches.
+    return Subquery(
+        lines.order_by()
+        .annotate(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def _lines_ahead_in_queue() -> CombinedExpression:
     """How many waiting lines of the same product and warehouse are served first.
 
     The same order as QUEUE_ORDER: higher manual priority, then lower tier, then
     earlier placed, then lower id. Correlated to the outer row, so it is computed
     only for the rows a page fetches and ignores whatever filters the outer query
     has: a line's position is in its product's whole queue.
+
+    Two counts, each one range of the order_line_queue index (product,
+    warehouse, priority desc, tier, placed_at, id): the lines of a higher
+    priority, and those of the same priority before it by (tier, placed_at,
+    id). One count with the OR of the two read the product's whole queue for
+    every row shown.
     """
-    same_priority = Q(priority=OuterRef("priority"))
-    same_tier = same_priority & Q(customer_tier=OuterRef("customer_tier"))
-    same_time = same_tier & Q(placed_at=OuterRef("placed_at"))
-    ahead = (
-        OrderLine.objects.backordered()
-        .filter(product=OuterRef("product"), warehouse=OuterRef("warehouse"))
-        .filter(
-            Q(priority__gt=OuterRef("priority"))
-            | (same_priority & Q(customer_tier__lt=OuterRef("customer_tier")))
-            | (same_tier & Q(placed_at__lt=OuterRef("placed_at")))
-            | (same_time & Q(pk__lt=OuterRef("pk")))
-        )
-        # COUNT without GROUP BY: always one row, 0 when nobody is ahead.
-        .order_by()
-        .annotate(ahead=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-        .values("ahead")
+    queue = OrderLine.objects.backordered().filter(
+        product=OuterRef("product"), warehouse=OuterRef("warehouse")
     )
-    return Subquery(ahead, output_field=IntegerField())
+    higher = queue.filter(priority__gt=OuterRef("priority"))
+    before = queue.filter(priority=OuterRef("priority")).filter(
+        _RowBefore(
+            F("customer_tier"),
+            F("placed_at"),
+            F("pk"),
+            OuterRef("customer_tier"),
+            OuterRef("placed_at"),
+            OuterRef("pk"),
+        )
+    )
+    return _count(higher) + _count(before)
 
 
 def queue_lines(
