@@ -11,6 +11,7 @@ is checked here, for the page and each of its fragments alike.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -584,21 +585,9 @@ def purchase_order_confirm(request: HttpRequest, number: str) -> HttpResponse:
     date and their customers are told. Redirects to the purchase order's page
     (htmx: HX-Redirect) with what happened, or why nothing did, as a message.
     The button's one-time token makes a second submit change nothing."""
-    purchase_order = _purchase_order_or_404(number)
-    page = reverse("purchase-order", args=[purchase_order.number])
-    form = PurchaseOrderActionForm(request.POST)
-    if not form.is_valid():
-        return _purchase_order_refused(request, page, ValidationError(list(form.errors["token"])))
-    try:
-        outcome = updates.purchase_order_confirm(
-            purchase_order=purchase_order,
-            by=request.user,  # type: ignore[arg-type]
-            token=form.cleaned_data["token"],
-        )
-    except (ValidationError, ConcurrencyConflict) as error:
-        return _purchase_order_refused(request, page, error)
-    messages.success(request, _purchase_order_confirmed_notice(outcome))
-    return _client_redirect(request, page)
+    return _purchase_order_action(
+        request, number, updates.purchase_order_confirm, _purchase_order_confirmed_notice
+    )
 
 
 @role_required(Role.PURCHASING)
@@ -637,20 +626,34 @@ def purchase_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     """Cancel a draft or an open purchase order (after the cancel step): the
     lines it covered fall back to other supply or an estimate and their
     customers are told. Answers like `purchase_order_confirm`."""
+    return _purchase_order_action(
+        request, number, updates.purchase_order_cancel, _purchase_order_cancelled_notice
+    )
+
+
+def _purchase_order_action(
+    request: HttpRequest,
+    number: str,
+    use_case: Callable[..., Any],
+    notice: Callable[[Any], str],
+) -> HttpResponse:
+    """Apply a purchase order button's use case with the button's one-time
+    token; redirect to the purchase order's page with `notice(outcome)`, or
+    with why nothing happened."""
     purchase_order = _purchase_order_or_404(number)
     page = reverse("purchase-order", args=[purchase_order.number])
     form = PurchaseOrderActionForm(request.POST)
     if not form.is_valid():
         return _purchase_order_refused(request, page, ValidationError(list(form.errors["token"])))
     try:
-        outcome = updates.purchase_order_cancel(
+        outcome = use_case(
             purchase_order=purchase_order,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             token=form.cleaned_data["token"],
         )
     except (ValidationError, ConcurrencyConflict) as error:
         return _purchase_order_refused(request, page, error)
-    messages.success(request, _purchase_order_cancelled_notice(outcome))
+    messages.success(request, notice(outcome))
     return _client_redirect(request, page)
 
 

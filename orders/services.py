@@ -624,15 +624,7 @@ def _promises_behind_new_line(
         .filter(_behind(priority=priority, tier=line.customer_tier, placed_at=line.placed_at))
         .in_queue_order()
         .annotate(waiting=F("ordered") - F("allocated") - F("shipped") - F("cancelled"))
-        .values_list(
-            "pk",
-            "order_id",
-            "waiting",
-            "promised_date",
-            "promise_is_estimate",
-            "first_promised_date",
-            "times_slipped",
-        )
+        .values_list(*PROMISE_ROW)
     )
     rows: list[tuple[Any, ...]] = []
     offset = 0
@@ -1049,17 +1041,7 @@ def _promise_inputs(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], _Q
         .filter(product_id__in=product_ids, warehouse_id__in=warehouse_ids)
         .order_by("product_id", "warehouse_id", *QUEUE_ORDER)
         .annotate(waiting=backordered)
-        .values_list(
-            "product_id",
-            "warehouse_id",
-            "pk",
-            "order_id",
-            "waiting",
-            "promised_date",
-            "promise_is_estimate",
-            "first_promised_date",
-            "times_slipped",
-        )
+        .values_list("product_id", "warehouse_id", *PROMISE_ROW)
     )
     for product_id, warehouse_id, *row in queues:
         key = (product_id, warehouse_id)
@@ -1214,6 +1196,19 @@ def _promises_recompute_one(
     if own_writes:
         collected.flush(cause=cause)
     return changes
+
+
+PROMISE_ROW = (
+    "pk",
+    "order_id",
+    "waiting",
+    "promised_date",
+    "promise_is_estimate",
+    "first_promised_date",
+    "times_slipped",
+)
+"""The columns of a queue row as `_promise_changes` reads them (annotate
+`waiting` with the line's backordered units)."""
 
 
 def _promise_changes(
