@@ -52,7 +52,7 @@ def _client(
     from config.db import ConcurrencyConflict
     from inventory.models import Product, Warehouse
     from orders.models import Customer
-    from orders.services import LineRequest, order_place
+    from orders.services.intake import LineRequest, order_place
 
     rng = random.Random(index)
     products = Product.objects.in_bulk(product_ids)
@@ -93,7 +93,7 @@ def _receiver(
     from django.utils import timezone
 
     from inventory.models import Product
-    from orders.services import purchase_order_receive
+    from orders.services.receiving import purchase_order_receive
     from suppliers.services import PurchaseLineRequest, purchase_order_create
 
     rng = random.Random(0)

@@ -28,7 +28,7 @@ def _one_product(ctx: Context) -> None:
     from django.utils import timezone
 
     from bench.scenario import bench_objects, build_queue, fresh_product
-    from orders.services import promises_refresh
+    from orders.services.promises import promises_refresh
     from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 
     lines = 20_000 if ctx.full else 5_000
@@ -89,7 +89,7 @@ def _whole_shop(ctx: Context) -> None:
     from django.db.models import F
 
     from orders.models import OrderLine
-    from orders.services import promises_refresh
+    from orders.services.promises import promises_refresh
     from suppliers.models import OPEN_PO_STATUSES, PurchaseOrderLine
 
     waiting = OrderLine.objects.backordered().count()

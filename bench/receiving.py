@@ -101,7 +101,7 @@ def run(ctx: Context) -> None:
     from inventory.models import StockLevel, StockMove
     from inventory.services import stock_levels_lock
     from orders.models import OrderLine
-    from orders.services import purchase_order_receive
+    from orders.services.receiving import purchase_order_receive
 
     lines = 10_000 if ctx.full else 2_000
     warehouse, supplier = bench_objects()

@@ -21,7 +21,7 @@ from notifications import updates
 from notifications.models import Notification, NotificationStatus
 from orders.demo import DemoShopSummary, DemoUseCases
 from orders.demo import demo_shop_load as orders_demo_shop_load
-from orders.services import PromiseChange
+from orders.services.recording import PromiseChange
 from suppliers.models import PurchaseOrder
 
 

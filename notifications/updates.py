@@ -56,9 +56,22 @@ from notifications.services import (
     notification_render,
 )
 from orders import selectors
-from orders import services as orders
 from orders.links import CustomerLink, customer_link_token
 from orders.models import Cancellation, CustomerChoice, OrderLine, SalesOrder, Shipment
+from orders.services import (
+    allocation,
+    cancelling,
+    choices,
+    intake,
+    notes,
+    promises,
+    purchasing,
+    receiving,
+    recording,
+    shipping,
+    substitutes,
+)
+from orders.services import priority as queue_priority
 from suppliers.models import PurchaseOrder, PurchaseOrderLine
 
 P = ParamSpec("P")
@@ -83,7 +96,7 @@ def _telling_customers_with_messages(
     use_case: Callable[P, R], *args: P.args, **kwargs: P.kwargs
 ) -> tuple[R, list[Notification]]:
     """`_telling_customers`, also returning the messages it wrote or updated."""
-    with orders.changes_recorded() as recorded:
+    with recording.changes_recorded() as recorded:
         result = use_case(*args, **kwargs)
     messages = promise_changes_notify(changes=recorded.promises)
     messages += lines_ready_notify(allocations=recorded.allocations)
@@ -94,7 +107,7 @@ def _telling_customers_with_messages(
 @transaction.atomic
 def order_place(**kwargs: Any) -> SalesOrder:
     """`orders.services.order_place`, then the backorder confirmation."""
-    order = _telling_customers(orders.order_place, **kwargs)
+    order = _telling_customers(intake.order_place, **kwargs)
     waiting = [line for line in order.lines.select_related("product") if line.backordered]
     if waiting:
         notification_enqueue(
@@ -109,16 +122,16 @@ def order_place(**kwargs: Any) -> SalesOrder:
 
 @retry_on_conflict()
 @transaction.atomic
-def purchase_order_receive(**kwargs: Any) -> orders.ReceiptResult:
-    return _telling_customers(orders.purchase_order_receive, **kwargs)
+def purchase_order_receive(**kwargs: Any) -> receiving.ReceiptResult:
+    return _telling_customers(receiving.purchase_order_receive, **kwargs)
 
 
 @retry_on_conflict()
 @transaction.atomic
-def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[orders.PromiseChange]]:
+def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[recording.PromiseChange]]:
     """`orders.services.purchase_order_create` (a form's `token` included); one
     created confirmed moves promises earlier, and their customers hear of it."""
-    return _telling_customers(orders.purchase_order_create, **kwargs)
+    return _telling_customers(purchasing.purchase_order_create, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -127,7 +140,7 @@ class PurchaseOrderOutcome:
     waiting for its products: the promises it moved, the messages it wrote."""
 
     purchase_order: PurchaseOrder
-    changes: list[orders.PromiseChange]
+    changes: list[recording.PromiseChange]
     messages: list[Notification]
 
     @property
@@ -161,7 +174,7 @@ def purchase_order_confirm(
     draft is sent to the supplier and becomes inbound supply; the customers
     whose promised date it moves are told as the policy says."""
     (order, changes), messages = _telling_customers_with_messages(
-        orders.purchase_order_confirm, purchase_order=purchase_order, by=by, token=token
+        purchasing.purchase_order_confirm, purchase_order=purchase_order, by=by, token=token
     )
     return PurchaseOrderOutcome(purchase_order=order, changes=changes, messages=messages)
 
@@ -175,34 +188,36 @@ def purchase_order_cancel(
     is outstanding is no longer expected; the lines it covered fall back to
     other supply or an estimate, and their customers are told as the policy says."""
     (order, changes), messages = _telling_customers_with_messages(
-        orders.purchase_order_cancel, purchase_order=purchase_order, by=by, token=token
+        purchasing.purchase_order_cancel, purchase_order=purchase_order, by=by, token=token
     )
     return PurchaseOrderOutcome(purchase_order=order, changes=changes, messages=messages)
 
 
 @retry_on_conflict()
 @transaction.atomic
-def purchase_order_move_expected_date(**kwargs: Any) -> tuple[Any, list[orders.PromiseChange]]:
-    return _telling_customers(orders.purchase_order_move_expected_date, **kwargs)
+def purchase_order_move_expected_date(**kwargs: Any) -> tuple[Any, list[recording.PromiseChange]]:
+    return _telling_customers(purchasing.purchase_order_move_expected_date, **kwargs)
 
 
 @retry_on_conflict()
 @transaction.atomic
 def order_line_set_priority(*, line: OrderLine, priority: int, by: User | None) -> OrderLine:
-    return _telling_customers(orders.order_line_set_priority, line=line, priority=priority, by=by)
+    return _telling_customers(
+        queue_priority.order_line_set_priority, line=line, priority=priority, by=by
+    )
 
 
 @retry_on_conflict()
 @transaction.atomic
-def stock_adjust(**kwargs: Any) -> list[orders.Allocation]:
-    return _telling_customers(orders.stock_adjust, **kwargs)
+def stock_adjust(**kwargs: Any) -> list[recording.Allocation]:
+    return _telling_customers(allocation.stock_adjust, **kwargs)
 
 
 @retry_on_conflict()
 @transaction.atomic
 def shipment_create(**kwargs: Any) -> Shipment:
     """`orders.services.shipment_create`, then the shipped email with tracking."""
-    shipment = _telling_customers(orders.shipment_create, **kwargs)
+    shipment = _telling_customers(shipping.shipment_create, **kwargs)
     lines = [
         {**_line_context(item.order_line), "quantity": item.quantity}
         for item in shipment.lines.select_related("order_line__product")
@@ -220,7 +235,7 @@ def shipment_create(**kwargs: Any) -> Shipment:
 @retry_on_conflict()
 @transaction.atomic
 def order_line_cancel(**kwargs: Any) -> Cancellation:
-    cancellation = _telling_customers(orders.order_line_cancel, **kwargs)
+    cancellation = _telling_customers(cancelling.order_line_cancel, **kwargs)
     cancellations_notify(cancellations=[cancellation])
     return cancellation
 
@@ -228,29 +243,29 @@ def order_line_cancel(**kwargs: Any) -> Cancellation:
 @retry_on_conflict()
 @transaction.atomic
 def order_cancel(**kwargs: Any) -> list[Cancellation]:
-    cancellations = _telling_customers(orders.order_cancel, **kwargs)
+    cancellations = _telling_customers(cancelling.order_cancel, **kwargs)
     cancellations_notify(cancellations=cancellations)
     return cancellations
 
 
-def order_customer_choose(*, link: CustomerLink) -> orders.CustomerChoiceResult:
+def order_customer_choose(*, link: CustomerLink) -> choices.CustomerChoiceResult:
     """A customer's choice through a signed link; a cancellation is confirmed by email."""
     return _order_customer_choose(link=link)
 
 
 @transaction.atomic
-def _order_customer_choose(*, link: CustomerLink) -> orders.CustomerChoiceResult:
-    result = _telling_customers(orders.order_customer_choose, link=link)
+def _order_customer_choose(*, link: CustomerLink) -> choices.CustomerChoiceResult:
+    result = _telling_customers(choices.order_customer_choose, link=link)
     if result.choice == CustomerChoice.Choice.CANCEL:
         cancellations_notify(cancellations=result.cancellations)
     return result
 
 
-def purchase_orders_sweep_overdue(**kwargs: Any) -> orders.OverdueSweepResult:
+def purchase_orders_sweep_overdue(**kwargs: Any) -> purchasing.OverdueSweepResult:
     """The daily sweep; each purchase order it moves tells its customers in the
     same transaction as the move."""
-    with orders.changes_recorded() as recorded:
-        result = orders.purchase_orders_sweep_overdue(**kwargs)
+    with recording.changes_recorded() as recorded:
+        result = purchasing.purchase_orders_sweep_overdue(**kwargs)
     # The orders sweep commits per purchase order; the messages follow in one
     # transaction of their own (a crash between loses only these updates'
     # emails, and the next change to those orders re-tells the customers).
@@ -261,17 +276,17 @@ def purchase_orders_sweep_overdue(**kwargs: Any) -> orders.OverdueSweepResult:
 
 @retry_on_conflict()
 @transaction.atomic
-def promises_refresh(**kwargs: Any) -> list[orders.PromiseChange]:
+def promises_refresh(**kwargs: Any) -> list[recording.PromiseChange]:
     """`orders.services.promises_refresh` (a recompute nothing else caused, such
     as a promised date that passed), telling each customer whose date moved."""
-    return _telling_customers(orders.promises_refresh, **kwargs)
+    return _telling_customers(promises.promises_refresh, **kwargs)
 
 
 # --- promise changes → apologies, discounts, good news ----------------------
 
 
 def promise_changes_notify(
-    *, changes: Sequence[orders.PromiseChange], now: dt.datetime | None = None
+    *, changes: Sequence[recording.PromiseChange], now: dt.datetime | None = None
 ) -> list[Notification]:
     """Write (or update) one message per order whose promises moved.
 
@@ -284,7 +299,7 @@ def promise_changes_notify(
         return []
     now = now or timezone.now()
     policy = CompensationPolicy.current()
-    by_order: dict[int, list[orders.PromiseChange]] = defaultdict(list)
+    by_order: dict[int, list[recording.PromiseChange]] = defaultdict(list)
     for change in moved:
         by_order[change.order_id].append(change)
     lines = OrderLine.objects.select_related("product").in_bulk([c.line_id for c in moved])
@@ -308,7 +323,7 @@ def promise_changes_notify(
 def _promise_message(
     *,
     order: SalesOrder,
-    changes: list[orders.PromiseChange],
+    changes: list[recording.PromiseChange],
     lines: Mapping[int, OrderLine],
     policy: CompensationPolicy,
     now: dt.datetime,
@@ -414,7 +429,7 @@ def _discount_if_due(
 # --- ready, cancelled ----------------------------------------------------------
 
 
-def lines_ready_notify(*, allocations: Sequence[orders.Allocation]) -> list[Notification]:
+def lines_ready_notify(*, allocations: Sequence[recording.Allocation]) -> list[Notification]:
     """One "ready to ship" message per order whose lines the allocations completed."""
     ready = [a.line_id for a in allocations if a.ready_to_ship]
     if not ready:
@@ -526,7 +541,7 @@ def purchase_order_receive_from_form(
     quantities: Mapping[int, int],
     receipt_state: str,
     by: User | None,
-) -> orders.ReceiptResult:
+) -> receiving.ReceiptResult:
     """`purchase_order_receive` for a form rendered from `receipt_state` (what
     had been received on each line then); refused when the lines changed since,
     so a double click or a resent form cannot receive the same units twice.
@@ -664,7 +679,7 @@ class CancelPreview(ImpactPreview):
 
 
 def _impact_of(
-    use_case: Callable[[], tuple[R, Sequence[orders.PromiseChange]]],
+    use_case: Callable[[], tuple[R, Sequence[recording.PromiseChange]]],
 ) -> tuple[R, dict[str, Any]]:
     """Run `use_case` inside the caller's transaction, which the caller rolls
     back, and read what it wrote before the rollback: the promise changes and
@@ -786,7 +801,7 @@ def purchase_order_cancel_preview(
             ordered=Sum("ordered", default=0), received=Sum("received", default=0)
         )
 
-        def cancel() -> tuple[PurchaseOrderOutcome, list[orders.PromiseChange]]:
+        def cancel() -> tuple[PurchaseOrderOutcome, list[recording.PromiseChange]]:
             outcome = purchase_order_cancel(purchase_order=purchase_order, by=by)
             return outcome, outcome.changes
 
@@ -818,7 +833,7 @@ def order_lines_set_priority(
 ) -> list[OrderLine]:
     """`orders.services.order_lines_set_priority`; customers whose promise moved are told."""
     return _telling_customers(
-        orders.order_lines_set_priority, line_ids=line_ids, priority=priority, by=by
+        queue_priority.order_lines_set_priority, line_ids=line_ids, priority=priority, by=by
     )
 
 
@@ -1060,7 +1075,7 @@ def customer_note_send(
         )
     if order.customer.email_opt_out:
         raise ValidationError({"note": _opted_out_message(order)})
-    orders.form_submission_record(token=token, action="customer_note_send", by=by)
+    notes.form_submission_record(token=token, action="customer_note_send", by=by)
     notification = notification_enqueue(
         kind=NotificationKind.PERSONAL_NOTE,
         customer=order.customer,
@@ -1125,7 +1140,7 @@ def order_discount_issue(
                     % {"number": order.number, "code": existing.code}
                 }
             )
-    orders.form_submission_record(token=token, action="order_discount_issue", by=by)
+    notes.form_submission_record(token=token, action="order_discount_issue", by=by)
     code = discount_code_issue(
         customer=order.customer,
         order=order,
@@ -1152,13 +1167,13 @@ def order_discount_issue(
 @transaction.atomic
 def order_line_substitute(
     *, line: OrderLine, product: Any, by: User | None
-) -> tuple[orders.Substitution, Notification | None]:
+) -> tuple[substitutes.Substitution, Notification | None]:
     """`orders.services.order_line_substitute`, then one email to the customer
     naming what was replaced and when the alternative ships: a change to the
     order, so sent even to a customer who opted out of updates. Other customers
     whose promises the new line moved are told as for any change."""
     substitution = _telling_customers(
-        orders.order_line_substitute, line=line, product=product, by=by
+        substitutes.order_line_substitute, line=line, product=product, by=by
     )
     new_line = substitution.line
     old_line = substitution.cancellation.order_line

@@ -63,7 +63,6 @@ from notifications.services import notification_resend, notifications_sweep
 from notifications.tables import OutboxTable, held_until, status_badge
 from orders import models as order_models
 from orders import selectors as order_selectors
-from orders import services as order_services
 from orders import views as order_views
 from orders.filters import DelaysFilter
 from orders.links import LinkError, customer_link_read
@@ -74,7 +73,8 @@ from orders.selectors import (
     purchase_order_get,
     purchase_order_open_lines,
 )
-from orders.services import ReceiptResult
+from orders.services.notes import order_note_add
+from orders.services.receiving import ReceiptResult
 from orders.tables import tier_badge
 from orders.views import (
     product_stock_context,
@@ -1884,7 +1884,7 @@ def delay_order_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     form = forms.OrderNoteForm(request.POST, orders=waiting)
     if form.is_valid():
         try:
-            note = order_services.order_note_add(
+            note = order_note_add(
                 order=form.cleaned_data["order"],
                 body=form.cleaned_data["body"],
                 token=form.cleaned_data["token"],

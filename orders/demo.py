@@ -36,19 +36,14 @@ from simple_history.utils import bulk_create_with_history
 from config.roles import Role
 from inventory.models import BackorderPolicy, Product, StockLevel, Warehouse
 from orders.models import Channel, Customer, Language, OrderLine, SalesOrder, Shipment, Tier
-from orders.services import (
-    LineRequest,
-    order_cancel,
-    order_line_cancel,
-    order_line_set_priority,
-    order_place,
-    promises_refresh,
-    purchase_order_confirm,
-    purchase_order_move_expected_date,
-    purchase_order_receive,
-    shipment_create,
-    stock_adjust,
-)
+from orders.services.allocation import stock_adjust
+from orders.services.cancelling import order_cancel, order_line_cancel
+from orders.services.intake import LineRequest, order_place
+from orders.services.priority import order_line_set_priority
+from orders.services.promises import promises_refresh
+from orders.services.purchasing import purchase_order_confirm, purchase_order_move_expected_date
+from orders.services.receiving import purchase_order_receive
+from orders.services.shipping import shipment_create
 from suppliers.models import (
     OPEN_PO_STATUSES,
     ExpectedDateRevision,

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 
 from inventory.models import Warehouse
 from notifications import updates
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from suppliers.models import PurchaseOrder
 from suppliers.services import PurchaseLineRequest
 from tests.factories import CustomerFactory, ProductFactory, SupplierFactory

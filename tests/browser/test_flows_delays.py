@@ -15,7 +15,7 @@ from inventory.models import Warehouse
 from notifications import updates
 from notifications.models import CompensationPolicy
 from orders.models import OrderLine
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from suppliers.services import PurchaseLineRequest
 from tests.browser.test_flows import log_in
 from tests.factories import CustomerFactory, ProductFactory, SupplierFactory

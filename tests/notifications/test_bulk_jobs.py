@@ -22,9 +22,9 @@ from notifications.models import (
     Notification,
     NotificationKind,
 )
-from orders import services as order_services
 from orders.models import OrderLine
-from orders.services import LineRequest
+from orders.services import promises
+from orders.services.intake import LineRequest
 from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
@@ -211,13 +211,13 @@ def test_reprioritise_sets_every_line_and_recomputes_each_queue_once(
     queue: dict[str, list[OrderLine]], shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recomputed: list[tuple[int, int]] = []
-    real = order_services._promises_recompute_one
+    real = promises._promises_recompute_one
 
     def spy(**kwargs):
         recomputed.append((kwargs["product_id"], kwargs["warehouse_id"]))
         return real(**kwargs)
 
-    monkeypatch.setattr(order_services, "_promises_recompute_one", spy)
+    monkeypatch.setattr(promises, "_promises_recompute_one", spy)
     lines = all_lines(queue)
 
     job = updates.bulk_job_run(

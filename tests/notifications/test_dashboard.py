@@ -31,7 +31,7 @@ from notifications.dashboard import (
 )
 from notifications.models import DiscountCode, Notification, NotificationKind, NotificationStatus
 from orders.models import OrderLine, SalesOrder, Shipment
-from orders.services import purchase_order_receive
+from orders.services.receiving import purchase_order_receive
 from suppliers.models import ExpectedDateRevision, PurchaseOrder, PurchaseOrderLine
 from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests.factories import (

@@ -21,7 +21,7 @@ from config.roles import Role
 from notifications import updates
 from notifications.models import CompensationPolicy, DiscountCode, Notification, NotificationKind
 from orders.models import Cancellation, FormSubmission, OrderLine, OrderNote, SalesOrder
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from tests.factories import CustomerFactory, OrderLineFactory, SalesOrderFactory
 from tests.orders.conftest import Shop
 

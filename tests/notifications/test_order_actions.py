@@ -14,7 +14,7 @@ from config.roles import Role
 from notifications import updates
 from notifications.models import Notification, NotificationKind
 from orders.models import Cancellation, OrderLine, SalesOrder
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ from notifications import updates
 from notifications.models import DiscountCode, Notification, NotificationKind
 from notifications.services import notifications_sweep
 from orders.models import FormSubmission, OrderLine, PromiseRevision
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from suppliers.models import PurchaseOrder, PurchaseOrderStatus
 from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests.orders.conftest import Shop

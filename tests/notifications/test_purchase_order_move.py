@@ -14,7 +14,7 @@ from config.roles import Role
 from notifications import updates
 from notifications.models import DiscountCode, Notification
 from orders.models import OrderLine, PromiseRevision
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from suppliers.models import ExpectedDateRevision, PurchaseOrder, PurchaseOrderLine
 from tests.orders.conftest import Shop, shop  # noqa: F401  (the fixture)
 

@@ -13,7 +13,7 @@ from notifications import updates
 from notifications.models import CompensationPolicy, DiscountCode, Notification
 from notifications.services import notifications_sweep
 from orders.models import Tier
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from inventory.models import Product, StockLevel, Warehouse
 from orders.models import Customer, SalesOrder, Tier
-from orders.services import LineRequest, ReceiptResult, order_place, purchase_order_receive
+from orders.services.intake import LineRequest, order_place
+from orders.services.receiving import ReceiptResult, purchase_order_receive
 from suppliers.models import PurchaseOrder, Supplier
 from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests.factories import (

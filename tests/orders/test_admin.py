@@ -334,7 +334,7 @@ def test_a_priority_raised_in_the_admin_tells_the_customer_it_overtakes(
 ) -> None:
     # given two waiting lines and a purchase order that covers only the first
     from notifications.models import Notification, NotificationKind
-    from orders.services import promises_refresh
+    from orders.services.promises import promises_refresh
 
     product = shop.product()
     first = shop.order(product, 2, placed_at=timezone.now() - dt.timedelta(days=2)).lines.get()

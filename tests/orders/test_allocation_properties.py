@@ -32,16 +32,12 @@ from hypothesis.stateful import (
 from inventory.models import BackorderPolicy, Product, StockLevel
 from orders.checks import stock_problems
 from orders.models import OrderLine, SalesOrder, Tier
-from orders.services import (
-    LineRequest,
-    order_cancel,
-    order_line_cancel,
-    order_line_set_priority,
-    order_place,
-    purchase_order_receive,
-    shipment_create,
-    stock_adjust,
-)
+from orders.services.allocation import stock_adjust
+from orders.services.cancelling import order_cancel, order_line_cancel
+from orders.services.intake import LineRequest, order_place
+from orders.services.priority import order_line_set_priority
+from orders.services.receiving import purchase_order_receive
+from orders.services.shipping import shipment_create
 from suppliers.models import PurchaseOrder
 from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests.orders.conftest import Shop, db_snapshot

@@ -31,14 +31,10 @@ from django.utils import timezone
 from inventory.models import BackorderPolicy, StockLevel, StockMove, StockMoveKind
 from orders.checks import stock_problems
 from orders.models import Cancellation, Customer, OrderLine, SalesOrder, Shipment, Tier
-from orders.services import (
-    LineRequest,
-    order_cancel,
-    order_line_cancel,
-    order_place,
-    purchase_order_receive,
-    shipment_create,
-)
+from orders.services.cancelling import order_cancel, order_line_cancel
+from orders.services.intake import LineRequest, order_place
+from orders.services.receiving import purchase_order_receive
+from orders.services.shipping import shipment_create
 from suppliers.models import PurchaseOrder, PurchaseOrderLine
 from tests.orders.conftest import Shop
 

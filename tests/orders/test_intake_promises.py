@@ -18,16 +18,13 @@ from hypothesis import strategies as st
 
 from inventory.models import StockMoveKind
 from inventory.services import Move, stock_levels_lock, stock_moves_apply
-from orders import services
 from orders.models import OrderLine, PromiseRevision, Tier
 from orders.promising import QueueEntry, Supply, promise_at_end, promise_queue
-from orders.services import (
-    LineRequest,
-    changes_recorded,
-    order_line_set_priority,
-    order_place,
-    promises_refresh,
-)
+from orders.services import intake, purchasing
+from orders.services.intake import LineRequest, order_place
+from orders.services.priority import order_line_set_priority
+from orders.services.promises import promises_refresh
+from orders.services.recording import changes_recorded
 from suppliers.services import PurchaseLineRequest
 
 TODAY = dt.date(2030, 3, 1)
@@ -110,18 +107,18 @@ def test_nothing_waiting_gets_no_promise_and_negative_units_ahead_are_refused() 
 def recompute_calls() -> Iterator[list[list[tuple[int, int]]]]:
     """The queues order_place hands to the full recompute."""
     calls: list[list[tuple[int, int]]] = []
-    original = services.promises_recompute
+    original = intake.promises_recompute
 
     def spy(*, keys: Any, **kwargs: Any) -> Any:
         keys = list(keys)
         calls.append(keys)
         return original(keys=keys, **kwargs)
 
-    services.promises_recompute = spy
+    intake.promises_recompute = spy
     try:
         yield calls
     finally:
-        services.promises_recompute = original
+        intake.promises_recompute = original
 
 
 def stored_promises() -> list[tuple[Any, ...]]:
@@ -157,7 +154,7 @@ def place(shop, customer, *lines: tuple[Any, int], placed_at: dt.datetime | None
 def purchase(shop, product, quantity: int, days: int) -> None:
     """A confirmed purchase order through the orders use case, which
     recomputes the promises it covers (`shop.purchase` does not)."""
-    services.purchase_order_create(
+    purchasing.purchase_order_create(
         supplier=shop.supplier,
         warehouse=shop.warehouse,
         lines=[PurchaseLineRequest(product, quantity)],

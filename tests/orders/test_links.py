@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from orders.links import LinkError, customer_link_read, customer_link_token
 from orders.models import CustomerChoice, OrderLine
-from orders.services import order_customer_choose
+from orders.services.choices import order_customer_choose
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from orders.models import Customer, SalesOrder
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,13 @@ from django.db import connection
 from django.utils import timezone
 
 from orders.models import OrderLine, PromiseRevision, Tier
-from orders.services import (
-    promise_changes_recorded,
-    promises_refresh,
+from orders.services.promises import promises_refresh
+from orders.services.purchasing import (
     purchase_order_cancel,
     purchase_order_confirm,
     purchase_order_move_expected_date,
 )
+from orders.services.recording import promise_changes_recorded
 from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests.factories import OrderLineFactory, SalesOrderFactory
 
@@ -111,7 +111,7 @@ def test_receiving_makes_lines_ready_and_moves_the_rest_up(shop) -> None:
     first = shop.order(product, 1).lines.get()
     second = shop.order(product, 1).lines.get()
     assert (first.promised_date, second.promised_date) == (days(3), days(10))
-    from orders.services import purchase_order_receive
+    from orders.services.receiving import purchase_order_receive
 
     purchase_order_receive(
         purchase_order=po_soon, quantities={po_soon.lines.get().pk: 1}, by=shop.clerk
@@ -140,7 +140,7 @@ def test_refresh_all_recomputes_only_what_changed(shop) -> None:
 
 
 def test_overdue_sweep_moves_late_purchase_orders_and_counts_slips(shop) -> None:
-    from orders.services import purchase_orders_sweep_overdue
+    from orders.services.purchasing import purchase_orders_sweep_overdue
     from suppliers.models import ExpectedDateRevision
 
     product = shop.product()
@@ -162,7 +162,7 @@ def test_overdue_sweep_moves_late_purchase_orders_and_counts_slips(shop) -> None
 
 
 def test_overdue_sweep_refreshes_promises_that_passed(shop) -> None:
-    from orders.services import purchase_orders_sweep_overdue
+    from orders.services.purchasing import purchase_orders_sweep_overdue
 
     product = shop.product()
     line = shop.order(product, 1).lines.get()
@@ -174,7 +174,7 @@ def test_overdue_sweep_refreshes_promises_that_passed(shop) -> None:
 
 
 def test_a_purchase_order_created_confirmed_covers_the_queue_at_once(shop) -> None:
-    from orders.services import purchase_order_create
+    from orders.services.purchasing import purchase_order_create
     from suppliers.services import PurchaseLineRequest
 
     product = shop.product()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from orders.services import LineRequest, order_place
+from orders.services.intake import LineRequest, order_place
 from tests.factories import PurchaseOrderFactory, PurchaseOrderLineFactory, SupplierFactory
 from tests.orders.conftest import Shop
 

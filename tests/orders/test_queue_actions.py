@@ -14,7 +14,7 @@ from config.roles import Role
 from notifications import updates
 from notifications.models import Notification, NotificationKind
 from orders.models import Cancellation, OrderLine
-from orders.services import LineRequest
+from orders.services.intake import LineRequest
 from tests.orders.conftest import Shop
 from tests.orders.test_queue_view import FRAGMENT_QUERIES, PAGE_QUERIES, long_queue, rows_of
 

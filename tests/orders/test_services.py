@@ -12,16 +12,12 @@ from django.utils import timezone
 from inventory.models import BackorderPolicy, StockMove, StockMoveKind
 from orders.checks import stock_problems
 from orders.models import OrderLine, Status, Tier
-from orders.services import (
-    LineRequest,
-    order_cancel,
-    order_line_cancel,
-    order_line_set_priority,
-    order_place,
-    purchase_order_receive,
-    shipment_create,
-    stock_adjust,
-)
+from orders.services.allocation import stock_adjust
+from orders.services.cancelling import order_cancel, order_line_cancel
+from orders.services.intake import LineRequest, order_place
+from orders.services.priority import order_line_set_priority
+from orders.services.receiving import purchase_order_receive
+from orders.services.shipping import shipment_create
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,8 @@ from notifications import updates
 from notifications.models import Notification, NotificationKind
 from orders.checks import stock_problems
 from orders.models import Cancellation, OrderLine, PromiseRevision, Status
-from orders.services import LineRequest, order_line_substitute
+from orders.services.intake import LineRequest
+from orders.services.substitutes import order_line_substitute
 from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
