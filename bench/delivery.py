@@ -54,7 +54,7 @@ def _rows(count: int, tag: str) -> list[tuple[int, str]]:
     from django.utils import timezone
 
     from notifications.models import Notification, NotificationKind, message_id_for
-    from notifications.services import notification_render
+    from notifications.services.rendering import notification_render
     from orders.models import OrderLine
 
     line = OrderLine.objects.select_related("order__customer", "product").order_by("pk").first()

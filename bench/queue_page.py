@@ -69,8 +69,8 @@ def _queries(client, path: str, query: dict[str, str], htmx: bool) -> int:
 def run(ctx: Context) -> None:
     from django.test import Client
 
+    from desk import queue as views
     from inventory.models import Product, Warehouse
-    from orders import views
     from orders.models import OrderLine
 
     service, admin = _users()

@@ -1,4 +1,4 @@
-"""Staff roles: Django groups, checked in every view.
+"""Staff roles: Django groups, checked in every view (`desk.roles.role_required`).
 
 Superusers may do everything. A user without the role a page asks for gets
 403, on the page and on every fragment of it alike.
@@ -6,17 +6,10 @@ Superusers may do everything. A user without the role a page asks for gets
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase
-
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
 class Role(StrEnum):
@@ -54,22 +47,6 @@ def has_role(user: Any, *roles: Role) -> bool:
     if user.is_superuser:
         return True
     return bool(user_roles(user) & {r.value for r in roles})
-
-
-def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
-    """Login required, then one of `roles` (or superuser), else 403."""
-
-    def decorator(view: ViewFunc) -> ViewFunc:
-        @login_required
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not has_role(request.user, *roles):
-                raise PermissionDenied("Your role does not give access to this page.")
-            return view(request, *args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 def acting_user(user: User | AnonymousUser | None) -> User | None:

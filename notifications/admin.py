@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from notifications.models import BulkJob, CompensationPolicy, DiscountCode, Notification
-from notifications.services import notification_resend
+from notifications.services.outbox import notification_resend
 
 
 @admin.register(Notification)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from notifications.models import CompensationPolicy, DiscountCode, Notification
@@ -80,9 +81,6 @@ def notifications_for_customers(
     customer id, in one query whatever the number of customers and messages
     (a window function numbers each customer's messages). Each message carries
     `customer_total`, how many that customer was sent in all."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
     newest_first = [F("created_at").desc(), F("pk").desc()]
     rows = (
         Notification.objects.filter(customer_id__in=customer_ids)

@@ -11,7 +11,11 @@ import smtplib
 from celery import Task, shared_task
 from django.conf import settings
 
-from notifications.services import notification_send, notifications_sweep
+# The services publish these tasks and the tasks call the services: each side
+# imports the other as a module and looks names up when a task runs, so either
+# may be imported first.
+from notifications import updates
+from notifications.services import delivery, outbox
 
 RETRY_ON = (smtplib.SMTPException, OSError, ConnectionError)
 
@@ -30,27 +34,23 @@ RETRY_ON = (smtplib.SMTPException, OSError, ConnectionError)
 def send_notification(self: Task, notification_id: int) -> str:
     """Send one outbox row; on the last retry a delivery error marks it failed."""
     final_attempt = self.max_retries is not None and self.request.retries >= self.max_retries
-    return notification_send(notification_id=notification_id, final_attempt=final_attempt)
+    return delivery.notification_send(notification_id=notification_id, final_attempt=final_attempt)
 
 
 @shared_task(name="notifications.tasks.send_pending_notifications", acks_late=True)
 def send_pending_notifications() -> int:
     """The beat sweep: publish what is due and nobody works on; return how many."""
-    return notifications_sweep()
+    return outbox.notifications_sweep()
 
 
 @shared_task(name="notifications.tasks.sweep_overdue_purchase_orders", acks_late=True)
 def sweep_overdue_purchase_orders() -> int:
     """Daily: late purchase orders get a new date; their customers are told."""
-    from notifications.updates import purchase_orders_sweep_overdue
-
-    return purchase_orders_sweep_overdue().lines_moved
+    return updates.purchase_orders_sweep_overdue().lines_moved
 
 
 @shared_task(name="notifications.tasks.run_bulk_job", acks_late=True, ignore_result=True)
 def run_bulk_job(job_id: int) -> str:
     """Run a bulk action on queue lines chunk by chunk; safe to run twice
-    (`notifications.updates.bulk_job_run`). Returns the job's status."""
-    from notifications.updates import bulk_job_run
-
-    return bulk_job_run(job_id=job_id).status
+    (`notifications.updates.bulk.bulk_job_run`). Returns the job's status."""
+    return updates.bulk_job_run(job_id=job_id).status

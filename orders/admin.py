@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from inventory.admin import ReadOnlyAdminMixin
+from notifications import updates
 from orders.models import (
     Cancellation,
     Customer,
@@ -189,10 +190,10 @@ class SalesOrderAdmin(SimpleHistoryAdmin):
             return
         # Only the priority is editable, and it moves through the queue use
         # case: promises recomputed, customers whose date moved are told.
-        from notifications.updates import order_line_set_priority
-
         for line in formset.save(commit=False):
-            order_line_set_priority(line=line, priority=line.priority, by=_user_or_none(request))
+            updates.order_line_set_priority(
+                line=line, priority=line.priority, by=_user_or_none(request)
+            )
 
 
 class CancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -277,9 +278,9 @@ class OrderLineAdmin(LineQuantitiesMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: OrderLine, form: Any, change: bool) -> None:
         if change and "priority" in form.changed_data:
-            from notifications.updates import order_line_set_priority
-
-            order_line_set_priority(line=obj, priority=obj.priority, by=_user_or_none(request))
+            updates.order_line_set_priority(
+                line=obj, priority=obj.priority, by=_user_or_none(request)
+            )
 
 
 class ShipmentLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -20,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.db import ConcurrencyConflict
 from inventory.admin import ReadOnlyAdminMixin
+from notifications import updates
 from suppliers.models import (
     ExpectedDateRevision,
     PurchaseOrder,
@@ -205,15 +206,11 @@ class PurchaseOrderAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Confirm the selected drafts (send to the supplier)"))
     def confirm_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        from notifications.updates import purchase_order_confirm
-
-        self._apply(request, queryset, purchase_order_confirm, _("%(count)d confirmed."))
+        self._apply(request, queryset, updates.purchase_order_confirm, _("%(count)d confirmed."))
 
     @admin.action(description=_("Cancel what is outstanding on the selected purchase orders"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
-        from notifications.updates import purchase_order_cancel
-
-        self._apply(request, queryset, purchase_order_cancel, _("%(count)d cancelled."))
+        self._apply(request, queryset, updates.purchase_order_cancel, _("%(count)d cancelled."))
 
     def _apply(
         self, request: HttpRequest, queryset: QuerySet[PurchaseOrder], service: Any, done: Any

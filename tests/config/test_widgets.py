@@ -1,4 +1,4 @@
-"""config.widgets.Select writes the HTML Django's template-rendered Select writes."""
+"""desk.widgets.Select writes the HTML Django's template-rendered Select writes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django import forms
 
-from config.widgets import Select
+from desk.widgets import Select
 from inventory.models import Warehouse
 from tests.factories import WarehouseFactory
 

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import CompensationPolicy, Notification, NotificationStatus
-from notifications.services import discount_code_issue, notification_enqueue
+from notifications.services.discounts import discount_code_issue
+from notifications.services.outbox import notification_enqueue
 from tests.factories import SalesOrderFactory
 
 pytestmark = pytest.mark.django_db

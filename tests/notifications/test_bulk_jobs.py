@@ -22,6 +22,7 @@ from notifications.models import (
     Notification,
     NotificationKind,
 )
+from notifications.updates import bulk
 from orders.models import OrderLine
 from orders.services import promises
 from orders.services.intake import LineRequest
@@ -113,13 +114,13 @@ def test_chunks_never_split_a_customer_and_progress_moves_per_chunk(
 ) -> None:
     job = start(BulkJobKind.NOTIFY, all_lines(queue))
     seen: list[tuple[int, list[int]]] = []
-    real = updates._bulk_notify
+    real = bulk._bulk_notify
 
     def spy(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
         seen.append((BulkJob.objects.get(pk=job.pk).done, line_ids))
         return real(job=job, line_ids=line_ids)
 
-    monkeypatch.setattr(updates, "_bulk_notify", spy)
+    monkeypatch.setattr(bulk, "_bulk_notify", spy)
 
     updates.bulk_job_run(job_id=job.pk, chunk_size=2)
 
@@ -152,7 +153,7 @@ def test_a_failing_chunk_fails_the_job_keeps_what_was_done_and_a_rerun_finishes(
 ) -> None:
     # given: the second chunk hits an error
     job = start(BulkJobKind.NOTIFY, all_lines(queue))
-    real = updates._bulk_notify
+    real = bulk._bulk_notify
     calls = {"n": 0}
 
     def flaky(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
@@ -162,7 +163,7 @@ def test_a_failing_chunk_fails_the_job_keeps_what_was_done_and_a_rerun_finishes(
             raise RuntimeError("SMTP template exploded")
         return real(job=job, line_ids=line_ids)
 
-    monkeypatch.setattr(updates, "_bulk_notify", flaky)
+    monkeypatch.setattr(bulk, "_bulk_notify", flaky)
 
     # when
     failed = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
@@ -175,7 +176,7 @@ def test_a_failing_chunk_fails_the_job_keeps_what_was_done_and_a_rerun_finishes(
     assert messages_after_failure == failed.outcome["messages"]
 
     # and a re-run (the fix deployed) finishes without emailing anyone twice
-    monkeypatch.setattr(updates, "_bulk_notify", real)
+    monkeypatch.setattr(bulk, "_bulk_notify", real)
     BulkJob.objects.filter(pk=job.pk).update(status=BulkJobStatus.RUNNING)
     finished = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
     assert finished.status == BulkJobStatus.DONE and finished.done == 7
@@ -478,7 +479,7 @@ def test_a_job_whose_publish_was_lost_is_published_again(
     from django.utils import timezone
 
     published: list[int] = []
-    monkeypatch.setattr(updates, "_publish_bulk_job", published.append)
+    monkeypatch.setattr(bulk, "_publish_bulk_job", published.append)
     job = start(BulkJobKind.NOTIFY, queue["cai"])
 
     updates.bulk_job_progress(job_id=job.pk)  # just published: left alone

@@ -571,7 +571,7 @@ EMAILS = {
 
 @pytest.mark.parametrize("language", ["en", "nl", "id"])
 def test_the_substitute_and_discount_emails_render_in_every_language(language: str) -> None:
-    from notifications.services import notification_render
+    from notifications.services.rendering import notification_render
 
     customer = CustomerFactory.create(language=language)
     order = SalesOrderFactory.create(customer=customer)

@@ -14,7 +14,7 @@ import pytest
 from django.db import transaction
 
 from notifications.models import Notification, NotificationKind, NotificationStatus
-from notifications.services import notification_enqueue, notifications_sweep
+from notifications.services.outbox import notification_enqueue, notifications_sweep
 from tests.factories import CustomerFactory, SalesOrderFactory
 from tests.notifications.conftest import SmtpSink, Workers, point_publisher_at, wait_for
 

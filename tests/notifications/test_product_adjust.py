@@ -26,7 +26,7 @@ def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing commits inside the test's transaction: publish at once instead
     (as in test_updates.py), so the "ready to ship" email goes out."""
     monkeypatch.setattr(
-        "notifications.services.transaction.on_commit",
+        "notifications.services.outbox.transaction.on_commit",
         lambda func, using=None, robust=False: func(),
     )
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from config.roles import Role
 from notifications import updates
 from notifications.models import DiscountCode, Notification, NotificationKind
-from notifications.services import notifications_sweep
+from notifications.services.outbox import notifications_sweep
 from orders.models import FormSubmission, OrderLine, PromiseRevision
 from orders.services.intake import LineRequest
 from suppliers.models import PurchaseOrder, PurchaseOrderStatus

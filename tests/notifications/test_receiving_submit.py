@@ -13,8 +13,9 @@ from django.urls import reverse
 from config.db import ConcurrencyConflict
 from config.roles import Role
 from notifications.models import Notification, NotificationKind
+from notifications.updates import purchasing as updates_purchasing
 from orders.models import OrderLine
-from orders.selectors import purchase_order_receipt_state
+from orders.selectors.purchasing import purchase_order_receipt_state
 from suppliers.models import PurchaseOrder, PurchaseOrderStatus
 from tests.orders.conftest import Shop
 
@@ -28,7 +29,7 @@ def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing commits inside the test's transaction: publish at once instead
     (as in test_updates.py), so the "ready to ship" emails go out."""
     monkeypatch.setattr(
-        "notifications.services.transaction.on_commit",
+        "notifications.services.outbox.transaction.on_commit",
         lambda func, using=None, robust=False: func(),
     )
 
@@ -199,14 +200,15 @@ def test_a_stale_form_is_refused_even_when_the_early_check_passes(
 ) -> None:
     """Two submits arriving together both pass the unlocked check; the one
     that locks second must still be refused (the check under lock)."""
-    from notifications import updates
 
     po, chair_line, _table_line, _orders = waiting
     stale = form_data(po, **{f"line_{chair_line.pk}": 4})
     client = client_as(Role.WAREHOUSE)
     client.post(submit_url(po), stale, headers=HX)
     monkeypatch.setattr(
-        updates.selectors, "purchase_order_receipt_state", lambda **_kw: stale["receipt_state"]
+        updates_purchasing,
+        "purchase_order_receipt_state",
+        lambda **_kw: stale["receipt_state"],
     )
 
     with unchanged():

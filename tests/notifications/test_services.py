@@ -28,17 +28,19 @@ from notifications.models import (
     NotificationStatus,
     message_id_for,
 )
-from notifications.services import (
+from notifications.services.delivery import notification_send
+from notifications.services.discounts import (
     CODE_ALPHABET,
     discount_code_generate,
     discount_code_issue,
     discount_context,
+)
+from notifications.services.outbox import (
     notification_enqueue,
-    notification_render,
     notification_resend,
-    notification_send,
     notifications_sweep,
 )
+from notifications.services.rendering import notification_render
 from notifications.tasks import send_notification, send_pending_notifications
 from orders.models import Customer, SalesOrder
 from tests.factories import CustomerFactory, SalesOrderFactory

@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from notifications import services
 from notifications.models import Notification, NotificationKind, NotificationStatus
-from notifications.services import notification_enqueue, notification_send
+from notifications.services import delivery
+from notifications.services.delivery import notification_send
+from notifications.services.outbox import notification_enqueue
 from orders.models import SalesOrder
 from tests.factories import SalesOrderFactory
 from tests.notifications.conftest import SmtpSink
@@ -30,9 +31,9 @@ def smtp(settings: Any, smtp_sink: SmtpSink) -> Iterator[SmtpSink]:
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 5
-    services._smtp_drop()
+    delivery._smtp_drop()
     yield smtp_sink
-    services._smtp_drop()
+    delivery._smtp_drop()
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_messages_in_a_row_share_one_connection(smtp: SmtpSink, order: SalesOrde
 def test_an_idle_connection_is_not_reused(
     smtp: SmtpSink, order: SalesOrder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "SMTP_IDLE_SECONDS", -1.0)
+    monkeypatch.setattr(delivery, "SMTP_IDLE_SECONDS", -1.0)
     assert send_all(pending(order, 3)) == ["sent"] * 3
     assert smtp.connections() == 3
 

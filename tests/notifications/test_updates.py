@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from notifications import updates
 from notifications.models import CompensationPolicy, DiscountCode, Notification
-from notifications.services import notifications_sweep
+from notifications.services.outbox import notifications_sweep
 from orders.models import Tier
 from orders.services.intake import LineRequest
 from tests.orders.conftest import Shop
@@ -25,7 +25,7 @@ def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     run the after-commit publish at once (the eager task then sends through
     the locmem backend). Real commits are covered by the delivery tests."""
     monkeypatch.setattr(
-        "notifications.services.transaction.on_commit",
+        "notifications.services.outbox.transaction.on_commit",
         lambda func, using=None, robust=False: func(),
     )
 

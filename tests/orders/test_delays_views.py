@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
+from desk.filters import DelaysFilter
 from notifications.models import DiscountCode, Notification, NotificationKind
 from notifications.selectors import customers_with_discount_codes
-from orders.filters import DelaysFilter
 from orders.models import Customer, OrderLine, OrderNote, SalesOrder
-from orders.selectors import DELAYS_PAGE_SIZE, delayed_customers
+from orders.selectors.delays import DELAYS_PAGE_SIZE, delayed_customers
 from tests.factories import (
     CustomerFactory,
     OrderLineFactory,

@@ -1,4 +1,4 @@
-"""config.tables.FastRowsTable renders exactly the cells django-tables2 would."""
+"""desk.tables.fast_rows.FastRowsTable renders exactly the cells django-tables2 would."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.roles import Role
-from config.tables import FastRowsTable
+from desk.tables.fast_rows import FastRowsTable
 from orders.models import Tier
 from tests.orders.conftest import Shop
 

@@ -523,7 +523,7 @@ def test_csv_streams_every_line_in_few_queries(
 
 
 def test_csv_exports_every_column_of_the_table() -> None:
-    from orders.tables import QueueTable
+    from desk.tables.queue import QueueTable
 
     table = QueueTable([])
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from orders.filters import QueueFilter
+from desk.filters import QueueFilter
 from orders.models import OrderLine, Tier
-from orders.selectors import queue_lines, queue_page_complete
+from orders.selectors.queue import queue_lines, queue_page_complete
 from tests.factories import (
     CustomerFactory,
     OrderLineFactory,

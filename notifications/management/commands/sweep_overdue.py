@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from notifications.updates import purchase_orders_sweep_overdue
+from notifications.updates.purchasing import purchase_orders_sweep_overdue
 
 
 class Command(BaseCommand):

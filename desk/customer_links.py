@@ -1,0 +1,46 @@
+"""Customer links (`/c/<token>/`): no login, the signed link is the credential.
+
+GET shows what the link will do and asks to confirm (mail scanners open links;
+they must not cancel anything); POST carries it out, once."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from notifications import updates
+from orders.links import LinkError, customer_link_read
+from orders.models import CustomerChoice, SalesOrder
+
+
+@require_http_methods(["GET", "POST"])
+def customer_link(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = customer_link_read(token)
+        order = SalesOrder.objects.select_related("customer").get(pk=link.order_id)
+    except (LinkError, SalesOrder.DoesNotExist) as error:
+        message = str(error) if isinstance(error, LinkError) else _("We could not find this order.")
+        return render(request, "customer/link.html", {"error": message}, status=400)
+    if CustomerChoice.objects.filter(link_id=link.link_id).exists():
+        return render(
+            request,
+            "customer/link.html",
+            {"error": _("This link has already been used."), "order": order},
+            status=400,
+        )
+    waiting = [line for line in order.lines.select_related("product") if line.backordered]
+    context = {"order": order, "action": link.action, "waiting": waiting}
+    if request.method == "GET":
+        return render(request, "customer/link.html", context)
+    try:
+        result = updates.order_customer_choose(link=link)
+    except LinkError as error:
+        return render(
+            request,
+            "customer/link.html",
+            {**context, "error": str(error)},
+            status=400,
+        )
+    return render(request, "customer/link.html", {**context, "done": True, "result": result})

@@ -1,0 +1,80 @@
+"""The queue's bulk job form: which lines, which action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import BulkJobKind
+
+
+class LineIdsField(forms.Field):
+    """Several order line ids (`lines=1&lines=2`): the ticked rows of the queue."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Select at least one line in the table."),
+        "invalid": _("The selection is not valid; reload the page and select again."),
+        "too_many": _("Select at most %(limit)d lines at once."),
+    }
+
+    def __init__(self, *args: Any, limit: int = 1000, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = limit
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            ids = sorted({int(item) for item in values})
+        except (TypeError, ValueError) as error:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
+        if any(pk <= 0 for pk in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > self.limit:
+            raise forms.ValidationError(
+                self.error_messages["too_many"], code="too_many", params={"limit": self.limit}
+            )
+        return ids
+
+
+class QueueBulkForm(forms.Form):
+    """A bulk action on the ticked queue lines: tell their customers, or set a priority."""
+
+    kind = forms.ChoiceField(
+        choices=BulkJobKind.choices,
+        error_messages={
+            "required": _("Choose what to do with the selected lines."),
+            "invalid_choice": _("Choose what to do with the selected lines."),
+        },
+    )
+    lines = LineIdsField()
+    priority = forms.IntegerField(
+        required=False,
+        min_value=-100,
+        max_value=100,
+        error_messages={
+            "invalid": _("Enter a whole number from -100 to 100."),
+            "min_value": _("Enter a whole number from -100 to 100."),
+            "max_value": _("Enter a whole number from -100 to 100."),
+        },
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("kind") == BulkJobKind.REPRIORITISE
+            and cleaned.get("priority") is None
+            and "priority" not in self.errors
+        ):
+            self.add_error("priority", _("Enter the priority to give the selected lines."))
+        return cleaned
+
+    def parameters(self) -> dict[str, Any]:
+        """The job's parameters: the priority to set, for a reprioritise."""
+        if self.cleaned_data["kind"] == BulkJobKind.REPRIORITISE:
+            return {"priority": self.cleaned_data["priority"]}
+        return {}

@@ -1,0 +1,140 @@
+"""Every staff URL, and the customer link pages; config/urls.py only includes this."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from desk import (
+    customer_links,
+    dashboard,
+    delays,
+    home,
+    orders,
+    outbox,
+    policy,
+    products,
+    purchase_order_new,
+    purchasing,
+    queue,
+    queue_jobs,
+    receiving,
+    shipping,
+)
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    # home
+    path("", home.home, name="home"),
+    # queue
+    path("queue/", queue.queue, name="queue"),
+    path("queue/export.csv", queue.queue_export, name="queue-export"),
+    path(
+        "queue/lines/<int:line_id>/priority/", queue.queue_line_priority, name="queue-line-priority"
+    ),
+    path("queue/lines/<int:line_id>/cancel/", queue.queue_line_cancel, name="queue-line-cancel"),
+    # queue jobs
+    path("queue/jobs/", queue_jobs.queue_jobs, name="queue-jobs"),
+    path("queue/jobs/<int:job_id>/", queue_jobs.queue_job, name="queue-job"),
+    # receiving
+    path("receiving/", receiving.receiving, name="receiving"),
+    path(
+        "purchase-orders/<str:number>/receive/",
+        receiving.purchase_order_receive,
+        name="purchase-order-receive",
+    ),
+    path(
+        "purchase-orders/<str:number>/receive/submit/",
+        receiving.purchase_order_receive_submit,
+        name="purchase-order-receive-submit",
+    ),
+    # purchase order new
+    # before purchasing's "purchase-orders/<str:number>/", which would take "new" for a number
+    path("purchase-orders/new/", purchase_order_new.purchase_order_new, name="purchase-order-new"),
+    # purchasing
+    path("purchase-orders/", purchasing.purchase_orders, name="purchase-orders"),
+    path("purchase-orders/<str:number>/", purchasing.purchase_order, name="purchase-order"),
+    path(
+        "purchase-orders/<str:number>/move-date/preview/",
+        purchasing.purchase_order_move_preview,
+        name="purchase-order-move-preview",
+    ),
+    path(
+        "purchase-orders/<str:number>/move-date/",
+        purchasing.purchase_order_move,
+        name="purchase-order-move",
+    ),
+    path(
+        "purchase-orders/<str:number>/confirm/",
+        purchasing.purchase_order_confirm,
+        name="purchase-order-confirm",
+    ),
+    path(
+        "purchase-orders/<str:number>/cancel/preview/",
+        purchasing.purchase_order_cancel_preview,
+        name="purchase-order-cancel-preview",
+    ),
+    path(
+        "purchase-orders/<str:number>/cancel/",
+        purchasing.purchase_order_cancel,
+        name="purchase-order-cancel",
+    ),
+    # shipping
+    path("shipping/", shipping.shipping, name="shipping"),
+    path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
+    # products
+    path("products/<str:sku>/", products.product, name="product"),
+    path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),
+    # orders
+    path("orders/<str:number>/", orders.order, name="order"),
+    path("customers/<int:customer_id>/", orders.customer, name="customer"),
+    path("orders/<str:number>/messages/", orders.order_messages, name="order-messages"),
+    path(
+        "orders/<str:number>/lines/<int:line_id>/cancel/",
+        orders.order_line_cancel,
+        name="order-line-cancel",
+    ),
+    path(
+        "orders/<str:number>/lines/<int:line_id>/priority/",
+        orders.order_line_priority,
+        name="order-line-priority",
+    ),
+    path(
+        "customers/<int:customer_id>/messages/", orders.customer_messages, name="customer-messages"
+    ),
+    # delays
+    path("delays/", delays.delays, name="delays"),
+    path(
+        "delays/customers/<int:customer_id>/note/",
+        delays.delay_customer_note,
+        name="delay-customer-note",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/discount/", delays.delay_discount, name="delay-discount"
+    ),
+    path(
+        "delays/customers/<int:customer_id>/internal-note/",
+        delays.delay_order_note,
+        name="delay-order-note",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/lines/<int:line_id>/substitute/",
+        delays.delay_line_substitute,
+        name="delay-line-substitute",
+    ),
+    path(
+        "delays/customers/<int:customer_id>/lines/<int:line_id>/cancel/",
+        delays.delay_line_cancel,
+        name="delay-line-cancel",
+    ),
+    # outbox
+    path("outbox/", outbox.outbox, name="outbox"),
+    path("outbox/<int:notification_id>/", outbox.outbox_message, name="outbox-message"),
+    path(
+        "outbox/<int:notification_id>/resend/",
+        outbox.outbox_message_resend,
+        name="outbox-message-resend",
+    ),
+    # policy
+    path("policy/", policy.policy, name="policy"),
+    # dashboard
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    # customer links
+    path("c/<str:token>/", customer_links.customer_link, name="customer-link"),
+]

@@ -1,0 +1,158 @@
+"""Rendering a customer message: subject, text and HTML in the customer's language,
+from the email templates and the message's plain-JSON context (see `outbox`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, cast
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.template import Context, Engine
+from django.template.loader import select_template
+from django.utils import timezone, translation
+
+from notifications.models import (
+    NotificationKind,
+)
+from orders.models import Customer, Language, SalesOrder
+
+TEMPLATE_DIR = "notifications/email"
+
+
+FALLBACK_LANGUAGE = Language.ENGLISH
+
+
+@cache
+def _text_engine() -> Engine:
+    """The project's template folders without HTML autoescaping, for subjects
+    and plain-text bodies (an apostrophe in a product name stays one)."""
+    templates = cast(list[dict[str, Any]], settings.TEMPLATES)
+    dirs = [str(d) for template in templates for d in template.get("DIRS", [])]
+    return Engine(dirs=dirs, app_dirs=True, autoescape=False)
+
+
+def json_safe(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The context as it is stored: dates as ISO strings, Decimals as strings."""
+    return json.loads(json.dumps(dict(context), cls=DjangoJSONEncoder))
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _percent(value: Any) -> Decimal | None:
+    """10.00 → 10, 12.50 → 12.5: how a person writes a percentage (the template
+    localizes the decimal mark)."""
+    amount = _as_decimal(value)
+    if amount is None:
+        return None
+    integral = amount.to_integral_value()
+    return integral if amount == integral else amount.normalize()
+
+
+def _template_context(
+    *, customer: Customer, order: SalesOrder | None, context: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What the templates see: the stored context with dates and money typed,
+    so `|date` and number formatting follow the customer's language."""
+    lines = []
+    for line in context.get("lines") or []:
+        lines.append(
+            {
+                **line,
+                "promised_date": _as_date(line.get("promised_date")),
+                "old_promised_date": _as_date(line.get("old_promised_date")),
+                "estimate": bool(line.get("estimate")),
+            }
+        )
+    promised = [line["promised_date"] for line in lines if line["promised_date"]]
+    discount = context.get("discount") or None
+    if discount:
+        discount = {
+            **discount,
+            "percent": _percent(discount.get("percent")),
+            "expires_on": _as_date(discount.get("expires_on")),
+        }
+    return {
+        **context,
+        "shop_name": settings.SHOP_NAME,
+        "currency": settings.NOTIFICATION_CURRENCY,
+        "customer_name": customer.name,
+        "order_number": order.number if order else context.get("order_number", ""),
+        "lines": lines,
+        "promised_date": _as_date(context.get("promised_date"))
+        or (max(promised) if promised else None),
+        "has_estimate": any(line["estimate"] for line in lines),
+        "discount": discount,
+        "refund_due": _as_decimal(context.get("refund_due")),
+    }
+
+
+def notification_render(
+    *,
+    kind: str,
+    customer: Customer,
+    order: SalesOrder | None,
+    context: Mapping[str, Any],
+) -> tuple[str, str, str]:
+    """Render (subject, text body, HTML body) of `kind` in the customer's language.
+
+    Templates: `templates/notifications/email/<language>/<kind>.subject.txt`,
+    `.txt` and `.html`; English when the language has none. The context is
+    what `notification_enqueue` stores (JSON); the keys are listed in the
+    module's docs under "The context of a message".
+    """
+    kind = NotificationKind(kind)
+    language = customer.language or FALLBACK_LANGUAGE
+    names = [f"{TEMPLATE_DIR}/{lang}/{kind}" for lang in dict.fromkeys([language, "en"])]
+    data = _template_context(customer=customer, order=order, context=json_safe(context))
+    with translation.override(language):
+        text_engine = _text_engine()
+        subject: str = text_engine.select_template([f"{n}.subject.txt" for n in names]).render(
+            _engine_context(data)
+        )
+        text: str = text_engine.select_template([f"{n}.txt" for n in names]).render(
+            _engine_context(data)
+        )
+        html = select_template([f"{n}.html" for n in names]).render(data)
+    # One line, whatever the template's whitespace: a header cannot break.
+    one_line = " ".join(subject.split())[:255]
+    return one_line, _tidy_text(text), str(html).strip() + "\n"
+
+
+def _engine_context(data: dict[str, Any]) -> Context:
+    return Context(data, autoescape=False)
+
+
+def _tidy_text(text: str) -> str:
+    """Template tags leave blank runs; a plain-text email keeps at most one."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if not line and tidy and not tidy[-1]:
+            continue
+        tidy.append(line)
+    return "\n".join(tidy) + "\n"
