@@ -22,7 +22,6 @@ from orders.models import (
     OrderLine,
 )
 
-
 Lines = TypeVar("Lines", bound=QuerySet[Any])
 
 
