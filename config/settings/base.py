@@ -8,6 +8,7 @@ and in the app's own outbox. `test.py` and `production.py` only override.
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -66,7 +68,49 @@ def email_settings(url: str) -> dict[str, Any]:
     }
 
 
-SECRET_KEY = env_str("SECRET_KEY", "django-insecure-embedded-mode-only-never-in-production")
+def embedded_secret_key(path: Path) -> str:
+    """The embedded mode's SECRET_KEY: random, made on the first run, kept in `path`.
+
+    A constant in the repository would let anyone sign customer links and
+    sessions for any installation that kept it. The file is written whole under
+    a temporary name and linked into place, so processes starting together (web,
+    worker and beat under honcho) all end up with the one key that won.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(64) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it and a new key is made.")
+    return key
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` must not sign anything in production, or None when it may.
+
+    The rules of Django's own check (security.W009), refused instead of warned
+    about: a "django-insecure" key is startproject's or a development one.
+    """
+    if key.startswith("django-insecure"):
+        return 'it starts with "django-insecure", the mark of a development key'
+    if len(key) < 50:
+        return f"it has {len(key)} characters; at least 50 are needed"
+    if len(set(key)) < 5:
+        return "it has fewer than 5 different characters"
+    return None
+
+
+# Production sets SECRET_KEY (production.py refuses to start without a strong one).
+SECRET_KEY = env_str("SECRET_KEY") or embedded_secret_key(BASE_DIR / "build" / "secret_key")
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

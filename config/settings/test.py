@@ -9,6 +9,8 @@ from config.settings.base import *  # noqa: F403
 from config.settings.base import REDIS_URL
 
 DEBUG = False
+# A fixed key keeps signed values stable across runs; production refuses it.
+SECRET_KEY = "django-insecure-test-settings-only-" + "0123456789abcdef" * 2
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True

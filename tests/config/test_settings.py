@@ -1,15 +1,19 @@
-"""Settings read from the environment: EMAIL_URL parsing and production refusals."""
+"""Settings read from the environment: EMAIL_URL parsing, the embedded mode's
+secret key, and production refusals."""
 
 from __future__ import annotations
 
 import os
+import secrets
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from config.settings.base import email_settings
+from config.settings.base import email_settings, embedded_secret_key
 
 
 def test_empty_email_url_means_console() -> None:
@@ -56,7 +60,10 @@ def _production_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("absent", ["SECRET_KEY", "DATABASE_URL"])
 def test_production_refuses_to_start_without(absent: str) -> None:
-    env = {"SECRET_KEY": "x" * 60, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"}
+    env = {
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
+    }
     del env[absent]
     result = _production_check(env)
     assert result.returncode != 0
@@ -73,3 +80,75 @@ def test_production_passes_check_deploy() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        # the constant the base settings held before the embedded key file
+        ("django-insecure-embedded-mode-only-never-in-production", "django-insecure"),
+        ("django-insecure-" + secrets.token_urlsafe(64), "django-insecure"),
+        (settings.SECRET_KEY, "django-insecure"),  # the test settings' key
+        (secrets.token_hex(49)[:49], "49 characters"),
+        ("abab" * 20, "fewer than 5 different characters"),
+    ],
+)
+def test_production_refuses_to_start_with_a_development_or_weak_key(key: str, reason: str) -> None:
+    result = _production_check(
+        {"SECRET_KEY": key, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"}
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not fit for production" in result.stderr
+    assert reason in result.stderr
+
+
+def test_embedded_secret_key_is_made_once_random_and_private(tmp_path: Path) -> None:
+    path = tmp_path / "build" / "secret_key"
+    key = embedded_secret_key(path)
+    assert len(key) >= 50 and not key.startswith("django-insecure")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert embedded_secret_key(path) == key  # reused, not made again
+    assert embedded_secret_key(tmp_path / "elsewhere" / "secret_key") != key
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]  # no temporary left
+
+
+def test_processes_starting_together_share_one_embedded_key(tmp_path: Path) -> None:
+    path = tmp_path / "secret_key"
+    code = (
+        "import sys; from config.settings.base import embedded_secret_key as make; "
+        "from pathlib import Path; print(make(Path(sys.argv[1])))"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(path)],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    keys = {process.communicate(timeout=60)[0].strip() for process in processes}
+    assert keys == {path.read_text().strip()}
+
+
+def test_embedded_mode_reads_its_key_from_the_ignored_file() -> None:
+    clean = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    code = "from config.settings import base; print(base.SECRET_KEY)"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] == (settings.BASE_DIR / "build" / "secret_key").read_text().strip()
+    assert not runs[0].startswith("django-insecure")
+    ignored = subprocess.run(
+        ["git", "check-ignore", "build/secret_key"], cwd=settings.BASE_DIR, check=False
+    )
+    assert ignored.returncode == 0
