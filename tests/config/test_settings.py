@@ -35,7 +35,12 @@ def test_unknown_email_scheme_is_refused_with_a_clear_message() -> None:
         email_settings("carrier-pigeon://coop")
 
 
-PRODUCTION_UNSET = {"SECRET_KEY", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+PRODUCTION_UNSET = {"SECRET_KEY", "DATABASE_URL", "SITE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+PRODUCTION_ENV = {
+    "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
+    "SITE_URL": "https://desk.example.com",
+}
 
 
 def _production_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -58,12 +63,9 @@ def _production_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("absent", ["SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize("absent", ["SECRET_KEY", "DATABASE_URL", "SITE_URL"])
 def test_production_refuses_to_start_without(absent: str) -> None:
-    env = {
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
-    }
+    env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(64)}
     del env[absent]
     result = _production_check(env)
     assert result.returncode != 0
@@ -71,13 +73,7 @@ def test_production_refuses_to_start_without(absent: str) -> None:
 
 
 def test_production_passes_check_deploy() -> None:
-    result = _production_check(
-        {
-            "SECRET_KEY": "k3y-" + "a1b2c3d4e5" * 6,
-            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x",
-            "ALLOWED_HOSTS": "desk.example.com",
-        }
-    )
+    result = _production_check({**PRODUCTION_ENV, "ALLOWED_HOSTS": "desk.example.com"})
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
@@ -94,12 +90,43 @@ def test_production_passes_check_deploy() -> None:
     ],
 )
 def test_production_refuses_to_start_with_a_development_or_weak_key(key: str, reason: str) -> None:
-    result = _production_check(
-        {"SECRET_KEY": key, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/x"}
-    )
+    result = _production_check({**PRODUCTION_ENV, "SECRET_KEY": key})
     assert result.returncode != 0
     assert "SECRET_KEY is not fit for production" in result.stderr
     assert reason in result.stderr
+
+
+@pytest.mark.parametrize("site_url", ["desk.example.com", "ftp://desk.example.com", "https://"])
+def test_production_refuses_a_site_url_customers_cannot_reach(site_url: str) -> None:
+    result = _production_check({**PRODUCTION_ENV, "SITE_URL": site_url})
+    assert result.returncode != 0
+    assert "SITE_URL must be the address customers reach the app at" in result.stderr
+
+
+def test_make_run_points_site_url_at_its_port(tmp_path: Path) -> None:
+    # `make run` with a stand-in python that prints the SITE_URL each command gets
+    fake_python = tmp_path / "python"
+    fake_python.write_text('#!/bin/sh\necho "SITE_URL=$SITE_URL"\n')
+    fake_python.chmod(0o755)
+    (tmp_path / ".synced").touch()
+
+    def site_urls(env: dict[str, str]) -> set[str]:
+        unset = {"SITE_URL", "PORT", "REDIS_URL", "MAKEFLAGS"}
+        clean = {k: v for k, v in os.environ.items() if k not in unset}
+        result = subprocess.run(
+            ["make", "--no-print-directory", "run", f"BIN={tmp_path}"],
+            cwd=settings.BASE_DIR,
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return {line for line in result.stdout.splitlines() if line.startswith("SITE_URL=")}
+
+    assert site_urls({"PORT": "9123"}) == {"SITE_URL=http://127.0.0.1:9123"}
+    assert site_urls({}) == {"SITE_URL=http://127.0.0.1:8000"}
+    assert site_urls({"SITE_URL": "https://shop.example"}) == {"SITE_URL=https://shop.example"}
 
 
 def test_embedded_secret_key_is_made_once_random_and_private(tmp_path: Path) -> None:
