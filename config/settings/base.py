@@ -114,6 +114,11 @@ SECRET_KEY = env_str("SECRET_KEY") or embedded_secret_key(BASE_DIR / "build" / "
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies in front of the app append to X-Forwarded-For (the
+# README's nginx: 1). 0 ignores the header: the connection is the client.
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT") or 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 REDIS_URL = env_str("REDIS_URL")
@@ -214,6 +219,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The address is the client's behind TRUSTED_PROXY_COUNT proxies, not the
+# proxy's (config/proxies.py). Axes' own AXES_IPWARE_* settings would need
+# django-ipware, which is not installed: without it axes falls back to
+# REMOTE_ADDR and ignores them silently.
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Indonesian")), ("nl", _("Dutch"))]

@@ -179,3 +179,23 @@ def test_embedded_mode_reads_its_key_from_the_ignored_file() -> None:
         ["git", "check-ignore", "build/secret_key"], cwd=settings.BASE_DIR, check=False
     )
     assert ignored.returncode == 0
+
+
+def _base_setting(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in env}
+    return subprocess.run(
+        [sys.executable, "-c", f"from config.settings import base; print(base.{name})"],
+        cwd=settings.BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_trusted_proxy_count_is_read_from_the_environment() -> None:
+    assert _base_setting("TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": ""}).stdout == "0\n"
+    assert _base_setting("TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": "2"}).stdout == "2\n"
+    refused = _base_setting("TRUSTED_PROXY_COUNT", {"TRUSTED_PROXY_COUNT": "-1"})
+    assert refused.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be 0 or more" in refused.stderr
