@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from desk import accounts
 from notifications import views as notification_views
 
 admin.site.site_header = "Backorder Desk administration"
@@ -9,6 +10,12 @@ admin.site.site_title = "Backorder Desk admin"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before Django's own, which it replaces: the same page, throttled. An include,
+    # as Django's own account views are, so it is walked as one of them.
+    path(
+        "accounts/",
+        include([path("password_reset/", accounts.password_reset, name="password_reset")]),
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     # Before orders.urls, whose "purchase-orders/<str:number>/" would take "new"
