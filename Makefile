@@ -17,6 +17,8 @@ $(BIN)/.synced: pyproject.toml uv.lock
 	$(BIN)/uv sync --frozen --quiet
 	@touch $@
 
+# Customers' links in the emails it sends point at this server, on its PORT.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(BIN)/.synced
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo

@@ -1,10 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from desk import accounts
+
 admin.site.site_header = "Backorder Desk administration"
 admin.site.site_title = "Backorder Desk admin"
 
 urlpatterns = [
+    # Before Django's own, which it replaces: the same page, throttled. An include,
+    # as Django's own account views are, so it is walked as one of them.
+    path(
+        "accounts/",
+        include([path("password_reset/", accounts.password_reset, name="password_reset")]),
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("desk.urls")),

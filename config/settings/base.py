@@ -8,6 +8,7 @@ and in the app's own outbox. `test.py` and `production.py` only override.
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -66,10 +68,57 @@ def email_settings(url: str) -> dict[str, Any]:
     }
 
 
-SECRET_KEY = env_str("SECRET_KEY", "django-insecure-embedded-mode-only-never-in-production")
+def embedded_secret_key(path: Path) -> str:
+    """The embedded mode's SECRET_KEY: random, made on the first run, kept in `path`.
+
+    A constant in the repository would let anyone sign customer links and
+    sessions for any installation that kept it. The file is written whole under
+    a temporary name and linked into place, so processes starting together (web,
+    worker and beat under honcho) all end up with the one key that won.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(64) + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it and a new key is made.")
+    return key
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` must not sign anything in production, or None when it may.
+
+    The rules of Django's own check (security.W009), refused instead of warned
+    about: a "django-insecure" key is startproject's or a development one.
+    """
+    if key.startswith("django-insecure"):
+        return 'it starts with "django-insecure", the mark of a development key'
+    if len(key) < 50:
+        return f"it has {len(key)} characters; at least 50 are needed"
+    if len(set(key)) < 5:
+        return "it has fewer than 5 different characters"
+    return None
+
+
+# Production sets SECRET_KEY (production.py refuses to start without a strong one).
+SECRET_KEY = env_str("SECRET_KEY") or embedded_secret_key(BASE_DIR / "build" / "secret_key")
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies in front of the app append to X-Forwarded-For (the
+# README's nginx: 1). 0 ignores the header: the connection is the client.
+TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT") or 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 REDIS_URL = env_str("REDIS_URL")
@@ -105,6 +154,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Staff and customer link pages: Cache-Control: private, no-store.
+    "desk.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -148,6 +199,21 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The default cache holds counts that every web process must share (the password
+# reset throttle): Redis when there is one, in-process memory in the embedded mode
+# (one process: the dev server).
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "backorder-desk",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -170,6 +236,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The address is the client's behind TRUSTED_PROXY_COUNT proxies, not the
+# proxy's (config/proxies.py). Axes' own AXES_IPWARE_* settings would need
+# django-ipware, which is not installed: without it axes falls back to
+# REMOTE_ADDR and ignores them silently.
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Indonesian")), ("nl", _("Dutch"))]
