@@ -18,7 +18,7 @@ from django.contrib.auth.views import PasswordResetView
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect
 
-from config.proxies import client_address
+from desk.proxies import client_address
 
 logger = logging.getLogger(__name__)
 

@@ -240,7 +240,7 @@ AXES_VERBOSE = False
 # proxy's (config/proxies.py). Axes' own AXES_IPWARE_* settings would need
 # django-ipware, which is not installed: without it axes falls back to
 # REMOTE_ADDR and ignores them silently.
-AXES_CLIENT_IP_CALLABLE = "config.proxies.client_address"
+AXES_CLIENT_IP_CALLABLE = "desk.proxies.client_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Indonesian")), ("nl", _("Dutch"))]

@@ -13,8 +13,8 @@ from django.core.cache import cache
 from django.test import Client, RequestFactory, override_settings
 from django.urls import resolve, reverse
 
-from config.proxies import client_address
 from desk import accounts
+from desk.proxies import client_address
 
 PROXY = "10.0.0.2"  # the reverse proxy: every request's connection comes from it
 ATTACKER = "203.0.113.66"
