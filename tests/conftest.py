@@ -6,9 +6,11 @@ service is not there, and fails instead when CI=true: CI always has them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,24 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from config.roles import Role
+from inventory.models import Product, StockLevel, Warehouse
+from notifications import updates
+from orders.models import Customer, OrderLine, SalesOrder, Tier
+from orders.services.intake import LineRequest, order_place
+from orders.services.receiving import ReceiptResult, purchase_order_receive
+from suppliers.models import PurchaseOrder, Supplier
+from suppliers.services import PurchaseLineRequest, purchase_order_create
+from tests.factories import (
+    CustomerFactory,
+    OrderLineFactory,
+    ProductFactory,
+    SalesOrderFactory,
+    SupplierFactory,
+    WarehouseFactory,
+)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -148,3 +166,196 @@ def celery_worker_process(request: pytest.FixtureRequest):
         worker.wait(timeout=15)
     except subprocess.TimeoutExpired:
         worker.kill()
+
+
+# --- a small shop, built through the services (orders, notifications, desk) ---------
+
+
+@dataclass
+class Shop:
+    warehouse: Warehouse
+    supplier: Supplier
+    clerk: User
+
+    def product(self, **fields: object) -> Product:
+        return ProductFactory.create(**fields)
+
+    def customer(self, tier: int = Tier.STANDARD, **fields: object) -> Customer:
+        return CustomerFactory.create(tier=tier, **fields)
+
+    def order(
+        self,
+        product: Product,
+        quantity: int,
+        *,
+        customer: Customer | None = None,
+        placed_at: dt.datetime | None = None,
+    ) -> SalesOrder:
+        return order_place(
+            customer=customer or self.customer(),
+            warehouse=self.warehouse,
+            lines=[LineRequest(product, quantity)],
+            placed_at=placed_at,
+            by=self.clerk,
+        )
+
+    def purchase(self, product: Product, quantity: int, days: int = 10) -> PurchaseOrder:
+        return purchase_order_create(
+            supplier=self.supplier,
+            warehouse=self.warehouse,
+            lines=[PurchaseLineRequest(product, quantity)],
+            expected_date=timezone.localdate() + dt.timedelta(days=days),
+            by=self.clerk,
+            confirm=True,
+        )
+
+    def receive(self, product: Product, quantity: int) -> ReceiptResult:
+        po = self.purchase(product, quantity)
+        line = po.lines.get()
+        return purchase_order_receive(
+            purchase_order=po, quantities={line.pk: quantity}, by=self.clerk
+        )
+
+    def level(self, product: Product) -> StockLevel:
+        return StockLevel.objects.get(product=product, warehouse=self.warehouse)
+
+
+@pytest.fixture
+def shop(make_user: Callable[..., User]) -> Shop:
+    return Shop(
+        warehouse=WarehouseFactory.create(code="MAIN"),
+        supplier=SupplierFactory.create(),
+        clerk=make_user(username="clerk"),
+    )
+
+
+def db_snapshot() -> dict[str, object]:
+    """Everything a refused use case must leave untouched."""
+    from inventory.models import StockMove
+    from orders.models import Cancellation, OrderLine, Shipment, ShipmentLine
+    from suppliers.models import ExpectedDateRevision, PurchaseOrderLine
+
+    return {
+        "levels": sorted(StockLevel.objects.values_list("pk", "on_hand", "allocated")),
+        "moves": StockMove.objects.count(),
+        "orders": SalesOrder.objects.count(),
+        "lines": sorted(
+            OrderLine.objects.values_list(
+                "pk", "ordered", "allocated", "shipped", "cancelled", "priority"
+            )
+        ),
+        "shipments": (Shipment.objects.count(), ShipmentLine.objects.count()),
+        "cancellations": Cancellation.objects.count(),
+        "po": sorted(PurchaseOrder.objects.values_list("pk", "status", "expected_date")),
+        "po_lines": sorted(
+            PurchaseOrderLine.objects.values_list("pk", "received", "expected_date")
+        ),
+        "revisions": ExpectedDateRevision.objects.count(),
+    }
+
+
+@pytest.fixture
+def unchanged() -> Callable[[], object]:
+    """`with unchanged(): …` asserts the block changes nothing in the database."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def check():
+        before = db_snapshot()
+        yield
+        assert db_snapshot() == before
+
+    return check
+
+
+# --- the bulk job tests' queue (notifications and desk) ------------------------
+
+
+def place_lines(shop: Shop, customer, *products, quantity: int = 2) -> list[OrderLine]:
+    """One order of `customer` for `products`; its lines, oldest first."""
+    order = updates.order_place(
+        customer=customer,
+        warehouse=shop.warehouse,
+        lines=[LineRequest(product, quantity) for product in products],
+        by=shop.clerk,
+    )
+    return list(order.lines.order_by("pk"))
+
+
+@pytest.fixture
+def queue(shop: Shop) -> dict[str, list[OrderLine]]:
+    """Waiting lines of four customers over three products.
+
+    Ann has three lines in two orders, Ben two in one order, Cai one, and
+    Dee (opted out of update emails) one.
+    """
+    lamp, chair, desk = (shop.product(sku=sku) for sku in ("LAMP", "CHAIR", "DESK"))
+    for product in (lamp, chair, desk):
+        shop.purchase(product, 50, days=9)
+    ann, ben, cai = (shop.customer(name=name) for name in ("Ann", "Ben", "Cai"))
+    dee = shop.customer(name="Dee", email_opt_out=True)
+    return {
+        "ann": place_lines(shop, ann, lamp, chair) + place_lines(shop, ann, desk),
+        "ben": place_lines(shop, ben, lamp, desk),
+        "cai": place_lines(shop, cai, chair),
+        "dee": place_lines(shop, dee, lamp),
+    }
+
+
+# --- delayed customers (the delays selector and the desk's pages) --------------------
+
+
+def delayed_line(
+    customer: Customer,
+    *,
+    first: int,
+    promised: int,
+    slipped: int = 0,
+    sku: str | None = None,
+    **fields: object,
+) -> OrderLine:
+    """A backordered line first promised `first` days from today, now `promised`."""
+    today = timezone.localdate()
+    product = ProductFactory.create(**({"sku": sku} if sku else {}))
+    return OrderLineFactory.create(
+        order=SalesOrderFactory.create(customer=customer),
+        product=product,
+        first_promised_date=today + dt.timedelta(days=first),
+        promised_date=today + dt.timedelta(days=promised),
+        times_slipped=slipped,
+        **fields,
+    )
+
+
+@pytest.fixture
+def delays() -> dict[str, Customer]:
+    """Four delayed customers and two who are not.
+
+    Days late = max(promised, today) − first promised:
+    bea 20 (passed 3 days ago), ada 15, dan 2 with 3 slips, cal 2 with 1 slip.
+    """
+    people = {
+        name: CustomerFactory.create(name=f"{name.title()} Example", email=f"{name}@example.com")
+        for name in ("ada", "bea", "cal", "dan", "eve", "fay")
+    }
+    delayed_line(people["ada"], first=-10, promised=5, slipped=2, sku="ADA-1")
+    delayed_line(people["bea"], first=-20, promised=-3, sku="BEA-1")
+    delayed_line(people["cal"], first=2, promised=4, slipped=1, sku="CAL-1")
+    delayed_line(people["dan"], first=2, promised=4, slipped=3, sku="DAN-1")
+    delayed_line(people["dan"], first=3, promised=3, sku="DAN-2")  # on time: not shown
+    delayed_line(people["eve"], first=5, promised=5, sku="EVE-1")  # on its first promise
+    # fay slipped, but everything she waited for is allocated now
+    delayed_line(people["fay"], first=-9, promised=9, slipped=2, allocated=3, sku="FAY-1")
+    return people
+
+
+@pytest.fixture
+def run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run inside one rolled-back transaction, so nothing commits: run the
+    after-commit publish at once (the eager task then sends through the locmem
+    backend). Real commits are covered by the delivery tests. Use it with
+    `pytest.mark.usefixtures("run_on_commit_at_once")`."""
+    monkeypatch.setattr(
+        "notifications.services.outbox.transaction.on_commit",
+        lambda func, using=None, robust=False: func(),
+    )

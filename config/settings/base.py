@@ -237,7 +237,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # The address is the client's behind TRUSTED_PROXY_COUNT proxies, not the
-# proxy's (config/proxies.py). Axes' own AXES_IPWARE_* settings would need
+# proxy's (desk/proxies.py). Axes' own AXES_IPWARE_* settings would need
 # django-ipware, which is not installed: without it axes falls back to
 # REMOTE_ADDR and ignores them silently.
 AXES_CLIENT_IP_CALLABLE = "desk.proxies.client_address"

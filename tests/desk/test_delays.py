@@ -1,5 +1,6 @@
-"""The delays page (/delays/): who is on it and in which order, its filters,
-roles, the htmx fragment, paging without counting, and its query count."""
+"""The delays page (/delays/): roles, the cards, the filters, the htmx fragment,
+paging, and its query count. Who is on it and in which order:
+tests/orders/test_selectors_delays.py."""
 
 from __future__ import annotations
 
@@ -8,27 +9,20 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
-from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from desk.filters import DelaysFilter
 from notifications.models import DiscountCode, Notification, NotificationKind
-from notifications.selectors import customers_with_discount_codes
 from orders.models import Customer, OrderLine, OrderNote, SalesOrder
-from orders.selectors.delays import DELAYS_PAGE_SIZE, delayed_customers
+from orders.selectors.delays import DELAYS_PAGE_SIZE
+from tests.conftest import delayed_line
 from tests.factories import (
     CustomerFactory,
-    OrderLineFactory,
     ProductFactory,
-    PurchaseOrderLineFactory,
-    SalesOrderFactory,
-    SupplierFactory,
     WarehouseFactory,
 )
 
@@ -36,50 +30,6 @@ pytestmark = pytest.mark.django_db
 
 DELAYS = "/delays/"
 HX = {"HX-Request": "true"}
-
-
-def delayed_line(
-    customer: Customer,
-    *,
-    first: int,
-    promised: int,
-    slipped: int = 0,
-    sku: str | None = None,
-    **fields: object,
-) -> OrderLine:
-    """A backordered line first promised `first` days from today, now `promised`."""
-    today = timezone.localdate()
-    product = ProductFactory.create(**({"sku": sku} if sku else {}))
-    return OrderLineFactory.create(
-        order=SalesOrderFactory.create(customer=customer),
-        product=product,
-        first_promised_date=today + dt.timedelta(days=first),
-        promised_date=today + dt.timedelta(days=promised),
-        times_slipped=slipped,
-        **fields,
-    )
-
-
-@pytest.fixture
-def delays() -> dict[str, Customer]:
-    """Four delayed customers and two who are not.
-
-    Days late = max(promised, today) − first promised:
-    bea 20 (passed 3 days ago), ada 15, dan 2 with 3 slips, cal 2 with 1 slip.
-    """
-    people = {
-        name: CustomerFactory.create(name=f"{name.title()} Example", email=f"{name}@example.com")
-        for name in ("ada", "bea", "cal", "dan", "eve", "fay")
-    }
-    delayed_line(people["ada"], first=-10, promised=5, slipped=2, sku="ADA-1")
-    delayed_line(people["bea"], first=-20, promised=-3, sku="BEA-1")
-    delayed_line(people["cal"], first=2, promised=4, slipped=1, sku="CAL-1")
-    delayed_line(people["dan"], first=2, promised=4, slipped=3, sku="DAN-1")
-    delayed_line(people["dan"], first=3, promised=3, sku="DAN-2")  # on time: not shown
-    delayed_line(people["eve"], first=5, promised=5, sku="EVE-1")  # on its first promise
-    # fay slipped, but everything she waited for is allocated now
-    delayed_line(people["fay"], first=-9, promised=9, slipped=2, allocated=3, sku="FAY-1")
-    return people
 
 
 def names(client: Client, query: str = "") -> list[str]:
@@ -92,85 +42,6 @@ def names(client: Client, query: str = "") -> list[str]:
         if position >= 0:
             found.append((position, customer.name.split()[0].lower()))
     return [name for _position, name in sorted(found)]
-
-
-# --- the selector ------------------------------------------------------------------
-
-
-def test_worst_first_by_days_late_then_slips(delays: dict[str, Customer]) -> None:
-    rows, has_next = delayed_customers()
-    assert [row.customer.email.split("@")[0] for row in rows] == ["bea", "ada", "dan", "cal"]
-    assert [(row.days_late, row.times_slipped) for row in rows] == [
-        (20, 0),
-        (15, 2),
-        (2, 3),
-        (2, 1),
-    ]
-    assert has_next is False
-    bea = rows[0]
-    assert bea.passed == 1 and bea.units_waiting == 3
-    # only the delayed lines show; dan's on-time line does not
-    assert [line.product.sku for line in rows[2].lines] == ["DAN-1"]
-    assert vars(rows[2].lines[0])["days_late"] == 2
-
-
-def test_a_tie_puts_vip_customers_first(delays: dict[str, Customer]) -> None:
-    vip = CustomerFactory.create(name="Vip Example", tier=1)
-    delayed_line(vip, first=2, promised=4, slipped=1, customer_tier=1)
-    rows, _has_next = delayed_customers()
-    assert [row.customer.name for row in rows][-2:] == ["Vip Example", "Cal Example"]
-
-
-def test_pages_are_fetched_one_past_the_page_and_never_counted(delays) -> None:
-    rows, has_next = delayed_customers(per_page=3)
-    assert len(rows) == 3 and has_next
-    rows, has_next = delayed_customers(per_page=3, page=2)
-    assert [row.customer.name for row in rows] == ["Cal Example"] and not has_next
-    assert delayed_customers(per_page=3, page=3) == ([], False)
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("", ["bea", "ada", "dan", "cal"]),
-        ("customer=BEA", ["bea"]),
-        ("customer=cal@example", ["cal"]),
-        ("product=dan-1", ["dan"]),
-        ("passed=on", ["bea"]),
-        ("min_days=10", ["bea", "ada"]),
-        ("min_days=16", ["bea"]),
-        ("min_days=0", ["bea", "ada", "dan", "cal"]),
-        ("discount=sent", ["ada"]),
-        ("discount=none", ["bea", "dan", "cal"]),
-        ("min_days=x&customer=ada", ["ada"]),  # an invalid value is left out
-    ],
-)
-def test_filters(delays: dict[str, Customer], query: str, expected: list[str]) -> None:
-    DiscountCode.objects.create(
-        code="SORRY-TEST",
-        customer=delays["ada"],
-        percent=Decimal("10"),
-        reason="test",
-        expires_on=timezone.localdate(),
-    )
-    filters = DelaysFilter(QueryDict(query), discounted_customers=customers_with_discount_codes())
-    rows, _has_next = delayed_customers(filters=filters)
-    assert [row.customer.email.split("@")[0] for row in rows] == expected
-
-
-def test_supplier_filter(delays: dict[str, Customer]) -> None:
-    supplier = SupplierFactory.create(name="Kayu Jaya")
-    ada_product = OrderLine.objects.get(product__sku="ADA-1").product
-    PurchaseOrderLineFactory.create(purchase_order__supplier=supplier, product=ada_product)
-    filters = DelaysFilter(QueryDict(f"supplier={supplier.pk}"))
-    rows, _has_next = delayed_customers(filters=filters)
-    assert [row.customer.name for row in rows] == ["Ada Example"]
-
-
-def test_filtering_narrows_the_lines_shown(delays: dict[str, Customer]) -> None:
-    delayed_line(delays["ada"], first=-1, promised=4, slipped=1, sku="ADA-2")
-    rows, _has_next = delayed_customers(filters=DelaysFilter(QueryDict("product=ADA-2")))
-    assert [line.product.sku for line in rows[0].lines] == ["ADA-2"]
 
 
 # --- the page: roles, page and fragment ------------------------------------------------
@@ -435,20 +306,3 @@ def test_the_query_count_does_not_grow_with_the_page(
         counts.append(len(queries))
         assert not any("COUNT(*)" in query["sql"] for query in queries.captured_queries)
     assert counts[0] == counts[1]
-
-
-# --- the order page shows the internal notes ----------------------------------------
-
-
-def test_the_order_page_shows_internal_notes(client_as: Callable[..., Client], delays) -> None:
-    order = SalesOrder.objects.get(customer=delays["ada"])
-    author = User.objects.create_user(username="sari")
-    OrderNote.objects.create(
-        order=order, body="Offered the black one\nshe will think", author=author
-    )
-    html = client_as(Role.WAREHOUSE).get(reverse("order", args=[order.number])).content.decode()
-    assert 'id="order-notes"' in html
-    assert "Offered the black one<br>she will think" in html and "sari" in html
-    other = SalesOrder.objects.get(customer=delays["bea"])
-    html = client_as(Role.WAREHOUSE).get(reverse("order", args=[other.number])).content.decode()
-    assert "No internal notes." in html

@@ -22,8 +22,8 @@ from notifications import updates
 from notifications.models import CompensationPolicy, DiscountCode, Notification, NotificationKind
 from orders.models import Cancellation, FormSubmission, OrderLine, OrderNote, SalesOrder
 from orders.services.intake import LineRequest
+from tests.conftest import Shop
 from tests.factories import CustomerFactory, OrderLineFactory, SalesOrderFactory
-from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 
@@ -558,41 +558,3 @@ def test_a_posted_return_query_only_rebuilds_the_delays_url(
     response = agent.post(cancel_url(delayed), data)
     assert response["Location"].startswith("/delays/?next=https%3A%2F%2Fevil.example")
     assert SalesOrder.objects.filter(pk=delayed.order.pk).exists()
-
-
-# --- the emails, in every language ------------------------------------------------------
-
-EMAILS = {
-    "en": ("we replaced Chair", "Instead of Chair", "off your next order with the code"),
-    "nl": ("we hebben Chair vervangen", "In plaats van Chair", "korting op uw volgende bestelling"),
-    "id": ("kami mengganti Chair", "Sebagai ganti Chair", "potongan 10% untuk pesanan Anda"),
-}
-
-
-@pytest.mark.parametrize("language", ["en", "nl", "id"])
-def test_the_substitute_and_discount_emails_render_in_every_language(language: str) -> None:
-    from notifications.services.rendering import notification_render
-
-    customer = CustomerFactory.create(language=language)
-    order = SalesOrderFactory.create(customer=customer)
-    subject_words, body_words, discount_words = EMAILS[language]
-    line = {"product": "Black chair", "sku": "B", "quantity": 2, "promised_date": "2031-03-14"}
-    subject, text, html = notification_render(
-        kind="personal_note",
-        customer=customer,
-        order=order,
-        context={"purpose": "substitute", "substitute_for": "Chair", "lines": [line]},
-    )
-    assert subject_words in subject and order.number in subject
-    assert body_words in text and "Black chair" in text and "2031" in text
-    assert "Black chair" in html
-    discount = {"code": "SORRY-AAAA-BBBB", "percent": "10.00", "expires_on": "2031-05-01"}
-    subject, text, html = notification_render(
-        kind="personal_note",
-        customer=customer,
-        order=order,
-        context={"purpose": "discount", "discount": discount, "note": "Sorry!"},
-    )
-    assert "10%" in subject and order.number in subject
-    assert discount_words in text and "SORRY-AAAA-BBBB" in text and "Sorry!" in text
-    assert "<strong" in html and "SORRY-AAAA-BBBB" in html

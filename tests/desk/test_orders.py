@@ -6,14 +6,15 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from orders.models import Customer, SalesOrder
+from orders.models import Customer, OrderNote, SalesOrder
 from orders.services.intake import LineRequest
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +243,17 @@ def test_the_customer_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(CUSTOMER_QUERIES):
         response = client.get(customer_url(person))
     assert response.content.decode().count('id="customer-order-') == 60
+
+
+def test_the_order_page_shows_internal_notes(client_as: Callable[..., Client], delays) -> None:
+    order = SalesOrder.objects.get(customer=delays["ada"])
+    author = User.objects.create_user(username="sari")
+    OrderNote.objects.create(
+        order=order, body="Offered the black one\nshe will think", author=author
+    )
+    html = client_as(Role.WAREHOUSE).get(reverse("order", args=[order.number])).content.decode()
+    assert 'id="order-notes"' in html
+    assert "Offered the black one<br>she will think" in html and "sari" in html
+    other = SalesOrder.objects.get(customer=delays["bea"])
+    html = client_as(Role.WAREHOUSE).get(reverse("order", args=[other.number])).content.decode()
+    assert "No internal notes." in html

@@ -15,7 +15,7 @@ from notifications import updates
 from notifications.models import Notification, NotificationKind
 from orders.models import Cancellation, OrderLine, SalesOrder
 from orders.services.intake import LineRequest
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

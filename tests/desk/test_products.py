@@ -12,8 +12,8 @@ from django.urls import reverse
 from config.roles import Role
 from inventory.models import BackorderPolicy
 from orders.models import Tier
+from tests.conftest import Shop
 from tests.factories import WarehouseFactory
-from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

@@ -14,21 +14,11 @@ from config.roles import Role
 from inventory.models import Product, StockMove, StockMoveKind
 from notifications.models import Notification, NotificationKind
 from orders.models import OrderLine, SalesOrder
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_on_commit_at_once")]
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing commits inside the test's transaction: publish at once instead
-    (as in test_updates.py), so the "ready to ship" email goes out."""
-    monkeypatch.setattr(
-        "notifications.services.outbox.transaction.on_commit",
-        lambda func, using=None, robust=False: func(),
-    )
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from django.utils import timezone
 from config.roles import Role
 from orders.models import FormSubmission, OrderLine, PromiseRevision
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from tests.conftest import Shop
 from tests.factories import SupplierFactory, WarehouseFactory
-from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

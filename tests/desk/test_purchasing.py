@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from config.roles import Role
 from orders.services.intake import LineRequest, order_place
+from tests.conftest import Shop
 from tests.factories import PurchaseOrderFactory, PurchaseOrderLineFactory, SupplierFactory
-from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

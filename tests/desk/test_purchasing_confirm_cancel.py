@@ -29,8 +29,8 @@ from orders.models import FormSubmission, OrderLine, PromiseRevision
 from orders.services.intake import LineRequest
 from suppliers.models import PurchaseOrder, PurchaseOrderStatus
 from suppliers.services import PurchaseLineRequest, purchase_order_create
-from tests.orders.conftest import Shop
-from tests.orders.test_purchase_order_views import DETAIL_QUERIES
+from tests.conftest import Shop
+from tests.desk.test_purchasing import DETAIL_QUERIES
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from notifications.models import DiscountCode, Notification
 from orders.models import OrderLine, PromiseRevision
 from orders.services.intake import LineRequest
 from suppliers.models import ExpectedDateRevision, PurchaseOrder, PurchaseOrderLine
-from tests.orders.conftest import Shop, shop  # noqa: F401  (the fixture)
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def move_url(po: PurchaseOrder) -> str:
 
 
 @pytest.fixture
-def waiting(shop: Shop) -> PurchaseOrder:  # noqa: F811
+def waiting(shop: Shop) -> PurchaseOrder:
     """A purchase order due in 6 days with three customers waiting on it."""
     product = shop.product(name="Rattan lounge chair")
     po = shop.purchase(product, 10, days=6)
@@ -115,7 +115,7 @@ def test_the_preview_of_a_two_day_move_shows_three_apologies_and_changes_nothing
     assert snapshot() == before
 
 
-def test_the_preview_service_returns_plain_values(shop: Shop, waiting: PurchaseOrder) -> None:  # noqa: F811
+def test_the_preview_service_returns_plain_values(shop: Shop, waiting: PurchaseOrder) -> None:
     before = snapshot()
     preview = updates.purchase_order_move_preview(
         purchase_order=waiting, new_date=days(8), reason="port delay", by=shop.clerk
@@ -145,7 +145,7 @@ def test_the_preview_of_a_ten_day_move_shows_discounts_and_issues_no_code(
 
 def test_the_preview_names_customers_who_opted_out(
     client_as: Callable[..., Client],
-    shop: Shop,  # noqa: F811
+    shop: Shop,
     waiting: PurchaseOrder,
 ) -> None:
     product = waiting.lines.get().product

@@ -15,8 +15,8 @@ from notifications import updates
 from notifications.models import Notification, NotificationKind
 from orders.models import Cancellation, OrderLine
 from orders.services.intake import LineRequest
-from tests.orders.conftest import Shop
-from tests.orders.test_queue_view import FRAGMENT_QUERIES, PAGE_QUERIES, long_queue, rows_of
+from tests.conftest import Shop
+from tests.desk.test_queue import FRAGMENT_QUERIES, PAGE_QUERIES, long_queue, rows_of
 
 __all__ = ["long_queue"]  # the fixture, shared with the queue view tests
 

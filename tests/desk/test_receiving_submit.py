@@ -17,21 +17,11 @@ from notifications.updates import purchasing as updates_purchasing
 from orders.models import OrderLine
 from orders.selectors.purchasing import purchase_order_receipt_state
 from suppliers.models import PurchaseOrder, PurchaseOrderStatus
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_on_commit_at_once")]
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing commits inside the test's transaction: publish at once instead
-    (as in test_updates.py), so the "ready to ship" emails go out."""
-    monkeypatch.setattr(
-        "notifications.services.outbox.transaction.on_commit",
-        lambda func, using=None, robust=False: func(),
-    )
 
 
 def submit_url(order: PurchaseOrder) -> str:

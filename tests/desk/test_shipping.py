@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from orders.models import SalesOrder
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

@@ -13,21 +13,11 @@ from django.urls import reverse
 from config.roles import Role
 from notifications.models import Notification, NotificationKind
 from orders.models import OrderLine, SalesOrder, Shipment
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_on_commit_at_once")]
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing commits inside the test's transaction: publish at once instead
-    (as in test_updates.py), so the shipped email goes out."""
-    monkeypatch.setattr(
-        "notifications.services.outbox.transaction.on_commit",
-        lambda func, using=None, robust=False: func(),
-    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils import timezone
 from config.roles import Role
 from desk.tables.fast_rows import FastRowsTable
 from orders.models import Tier
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

@@ -332,7 +332,3 @@ def notification_workers(smtp_sink: SmtpSink) -> Iterator[Workers]:
                 "unacked", "unacked_index", "unacked_mutex"
             )
         celery_app.control.purge()
-
-
-# The order tests' shop, built through the services, for the update tests here.
-from tests.orders.conftest import shop, unchanged  # noqa: E402, F401

@@ -13,7 +13,7 @@ from notifications import updates
 from notifications.models import Notification
 from orders.models import OrderLine
 from orders.services.intake import LineRequest
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from notifications import updates
@@ -14,20 +13,9 @@ from notifications.models import CompensationPolicy, DiscountCode, Notification
 from notifications.services.outbox import notifications_sweep
 from orders.models import Tier
 from orders.services.intake import LineRequest
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _run_on_commit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests run inside one rolled-back transaction, so nothing commits:
-    run the after-commit publish at once (the eager task then sends through
-    the locmem backend). Real commits are covered by the delivery tests."""
-    monkeypatch.setattr(
-        "notifications.services.outbox.transaction.on_commit",
-        lambda func, using=None, robust=False: func(),
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_on_commit_at_once")]
 
 
 def days(n: int) -> dt.date:
@@ -216,39 +204,6 @@ def test_shipping_and_cancelling_send_their_confirmations(shop) -> None:
     updates.order_cancel(order=order, reason="customer changed mind", by=shop.clerk)
     cancelled = Notification.objects.get(kind="cancelled")
     assert cancelled.context["refund_due"] == str(product.price * 2)
-
-
-def test_customer_cancel_link_confirms_then_cancels_once(shop, unchanged) -> None:
-    product = shop.product(name="Hammock")
-    order = place(shop, product, 2)
-    url = Notification.objects.get(kind="backorder_confirmed").context["cancel_url"]
-    path = url.split("127.0.0.1:8000", 1)[1]
-    client = Client()
-    # a mail scanner opening the link changes nothing
-    with unchanged():
-        page = client.get(path)
-    assert page.status_code == 200
-    assert b"Cancel the waiting items" in page.content
-    done = client.post(path)
-    assert done.status_code == 200
-    assert b"are cancelled" in done.content
-    assert order.lines.get().cancelled == 2
-    assert Notification.objects.filter(kind="cancelled", order=order).count() == 1
-    # replayed
-    with unchanged():
-        again = client.post(path)
-    assert again.status_code == 400
-    assert b"already been used" in again.content
-
-
-def test_tampered_link_page_says_so_and_changes_nothing(shop, unchanged) -> None:
-    place(shop, shop.product(), 1)
-    url = Notification.objects.get(kind="backorder_confirmed").context["keep_waiting_url"]
-    path = url.split("127.0.0.1:8000", 1)[1]
-    with unchanged():
-        response = Client().post(path.rstrip("/")[:-4] + "abcd/")
-    assert response.status_code == 400
-    assert b"not valid" in response.content
 
 
 def test_the_overdue_sweep_tells_customers_once(shop) -> None:

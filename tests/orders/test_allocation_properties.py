@@ -40,7 +40,7 @@ from orders.services.receiving import purchase_order_receive
 from orders.services.shipping import shipment_create
 from suppliers.models import PurchaseOrder
 from suppliers.services import PurchaseLineRequest, purchase_order_create
-from tests.orders.conftest import Shop, db_snapshot
+from tests.conftest import Shop, db_snapshot
 
 pytestmark = pytest.mark.django_db
 

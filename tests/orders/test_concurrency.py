@@ -36,7 +36,7 @@ from orders.services.intake import LineRequest, order_place
 from orders.services.receiving import purchase_order_receive
 from orders.services.shipping import shipment_create
 from suppliers.models import PurchaseOrder, PurchaseOrderLine
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

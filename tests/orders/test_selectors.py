@@ -11,6 +11,7 @@ from django.utils import timezone
 from desk.filters import QueueFilter
 from orders.models import OrderLine, Tier
 from orders.selectors.queue import queue_lines, queue_page_complete
+from tests.conftest import Shop
 from tests.factories import (
     CustomerFactory,
     OrderLineFactory,
@@ -20,7 +21,6 @@ from tests.factories import (
     SupplierFactory,
     WarehouseFactory,
 )
-from tests.orders.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from orders.checks import stock_problems
 from orders.models import Cancellation, OrderLine, PromiseRevision, Status
 from orders.services.intake import LineRequest
 from orders.services.substitutes import order_line_substitute
-from tests.orders.conftest import Shop
+from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
 

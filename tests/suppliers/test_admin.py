@@ -23,6 +23,7 @@ from suppliers.models import (
     Supplier,
 )
 from suppliers.services import PurchaseLineRequest, purchase_order_create
+from tests.conftest import Shop
 from tests.factories import (
     ProductFactory,
     PurchaseOrderFactory,
@@ -30,7 +31,6 @@ from tests.factories import (
     SupplierFactory,
     WarehouseFactory,
 )
-from tests.orders.conftest import Shop, shop  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -429,7 +429,7 @@ def test_confirm_action_confirms_drafts_and_reports_the_rest(
 
 def test_the_confirm_action_gives_the_waiting_lines_a_firm_date_and_tells_the_customers(
     superuser_client: Client,
-    shop: Shop,  # noqa: F811
+    shop: Shop,
 ) -> None:
     # given: a line waiting on an estimate, and a draft due in 6 days for its product
     product = shop.product()
@@ -460,7 +460,7 @@ def test_the_confirm_action_gives_the_waiting_lines_a_firm_date_and_tells_the_cu
 
 def test_the_cancel_action_moves_covered_lines_back_to_an_estimate_and_tells_the_customers(
     superuser_client: Client,
-    shop: Shop,  # noqa: F811
+    shop: Shop,
 ) -> None:
     product = shop.product()
     po = shop.purchase(product, 5, days=3)
