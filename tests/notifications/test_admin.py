@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from notifications.limits import POLICY_LIMITS
 from notifications.models import CompensationPolicy, Notification, NotificationStatus
 from notifications.services.discounts import discount_code_issue
 from notifications.services.outbox import notification_enqueue
@@ -65,3 +66,63 @@ def test_send_again_resends_failed_messages(
     failed.refresh_from_db()
     assert failed.status == NotificationStatus.SENT
     assert len(mail.outbox) == 1
+
+
+# --- the policy's bounds are the model's (issue 18, #7) ----------------------------
+
+
+def policy_form(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "apology_after_days": 1,
+        "discount_after_days": 7,
+        "discount_after_slips": 3,
+        "discount_percent": "10",
+        "one_discount_per_order": "on",
+        "combine_window_minutes": 30,
+        "send_good_news": "on",
+        "discount_valid_days": 60,
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("discount_after_days", 0, "Enter a number of days from 1 to 365."),
+        ("discount_valid_days", 0, "Enter a number of days from 1 to 3650."),
+        ("combine_window_minutes", 100_000, "Enter a number of minutes from 0 to 1440 (one day)."),
+        ("apology_after_days", 366, "Enter a number of days from 0 to 365."),
+        ("discount_after_slips", 0, "Enter a number of slips from 1 to 100."),
+        ("discount_percent", "0", "Enter a percentage from 0.01 to 100."),
+    ],
+)
+def test_the_admin_refuses_a_policy_outside_its_bounds(
+    client_as: Callable[..., Client], field: str, value: object, message: str
+) -> None:
+    policy = CompensationPolicy.current()
+    before = CompensationPolicy.objects.values().get()
+
+    response = client_as(superuser=True).post(
+        reverse("admin:notifications_compensationpolicy_change", args=[policy.pk]),
+        policy_form(**{field: value}),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    assert CompensationPolicy.objects.values().get() == before
+
+
+def test_the_admin_saves_a_policy_at_its_bounds(client_as: Callable[..., Client]) -> None:
+    policy = CompensationPolicy.current()
+    highs = {name: high for name, (_low, high, _message) in POLICY_LIMITS.items()}
+
+    response = client_as(superuser=True).post(
+        reverse("admin:notifications_compensationpolicy_change", args=[policy.pk]),
+        policy_form(**highs),
+    )
+
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert {name: getattr(policy, name) for name in highs} == highs

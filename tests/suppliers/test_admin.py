@@ -547,3 +547,67 @@ def test_line_changelist_queries_do_not_grow_with_rows(
     assert len(lines.context["cl"].result_list) == 30
     assert len(revisions.context["cl"].result_list) == 30
     assert Product.objects.count() == 30
+
+
+# --- bounds (issue 18, #7) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "saved"), [(365, True), (366, False), (3_000_000, False)])
+def test_a_suppliers_lead_time_is_bounded(superuser_client: Client, days: int, saved: bool) -> None:
+    supplier = SupplierFactory.create(lead_time_days=14)
+
+    response = superuser_client.post(
+        admin_url(Supplier, "change", supplier.pk),
+        {
+            "name": supplier.name,
+            "contact_email": supplier.contact_email,
+            "lead_time_days": days,
+            "active": "on",
+            "notes": "",
+            "_save": "Save",
+        },
+    )
+
+    supplier.refresh_from_db()
+    if saved:
+        assert response.status_code == 302
+        assert supplier.lead_time_days == days
+    else:
+        assert response.context["adminform"].form.errors["lead_time_days"] == [
+            "Enter a number of days from 0 to 365."
+        ]
+        assert supplier.lead_time_days == 14
+
+
+def test_a_drafts_line_above_the_maximum_quantity_is_refused(superuser_client: Client) -> None:
+    line = PurchaseOrderLineFactory.create(purchase_order__status=PurchaseOrderStatus.DRAFT)
+
+    response = superuser_client.post(
+        admin_url(PurchaseOrderLine, "change", line.pk), line_form(line, ordered=1_000_001)
+    )
+
+    assert response.context["adminform"].form.errors["ordered"] == [
+        "Enter a whole number of units from 1 to 1000000."
+    ]
+    line.refresh_from_db()
+    assert line.ordered == 10
+
+
+def test_an_expected_date_years_ahead_is_refused(superuser_client: Client) -> None:
+    line = PurchaseOrderLineFactory.create(purchase_order__status=PurchaseOrderStatus.DRAFT)
+    order = line.purchase_order
+
+    response = superuser_client.post(
+        admin_url(PurchaseOrder, "change", order.pk),
+        order_form(order, line_row(line, expected_date="9999-12-31"), initial=1)
+        | {"expected_date": "9999-12-31"},
+    )
+
+    assert response.status_code == 200
+    (message,) = response.context["adminform"].form.errors["expected_date"]
+    assert message.startswith("An expected date can be at most 1830 days ahead")
+    (formset,) = response.context["inline_admin_formsets"]
+    assert "expected_date" in formset.formset.forms[0].errors
+    order.refresh_from_db()
+    line.refresh_from_db()
+    assert order.expected_date == line.expected_date == in_days(10)
