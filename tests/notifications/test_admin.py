@@ -11,7 +11,12 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.limits import POLICY_LIMITS
-from notifications.models import CompensationPolicy, Notification, NotificationStatus
+from notifications.models import (
+    CompensationPolicy,
+    DiscountCode,
+    Notification,
+    NotificationStatus,
+)
 from notifications.services.discounts import discount_code_issue
 from notifications.services.outbox import notification_enqueue
 from tests.factories import SalesOrderFactory
@@ -126,3 +131,33 @@ def test_the_admin_saves_a_policy_at_its_bounds(client_as: Callable[..., Client]
     assert response.status_code == 302
     policy.refresh_from_db()
     assert {name: getattr(policy, name) for name in highs} == highs
+
+
+def test_a_discount_codes_percent_and_customer_stay_as_issued(
+    client_as: Callable[..., Client], failed: Notification
+) -> None:
+    client = client_as(superuser=True)
+    code = discount_code_issue(customer=failed.customer, order=failed.order, reason="slip")
+    issued = code.percent
+    other = SalesOrderFactory.create()
+    url = reverse("admin:notifications_discountcode_change", args=[code.pk])
+
+    changed = client.post(
+        url,
+        {
+            "customer": other.customer_id,
+            "order": other.pk,
+            "percent": "90",
+            "reason": "slip, fixed",
+            "expires_on": code.expires_on.isoformat(),
+            "_save": "Save",
+        },
+    )
+    deleted = client.post(
+        reverse("admin:notifications_discountcode_delete", args=[code.pk]), {"post": "yes"}
+    )
+
+    assert (changed.status_code, deleted.status_code) == (302, 403)
+    assert DiscountCode.objects.filter(pk=code.pk).values_list(
+        "customer_id", "order_id", "percent", "reason"
+    ).get() == (failed.customer_id, failed.order_id, issued, "slip, fixed")
