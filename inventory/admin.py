@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -37,6 +40,73 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+REVERT_REFUSED = _(
+    "Reverting is refused: a %(model)s changes only through the pages that own it "
+    "(receiving, shipping, confirming or cancelling, moving a date, the queue), which "
+    "recompute promises, keep stock and the ledger in step and tell the customers. "
+    "A revert here would do none of that. This page shows the version as it was."
+)
+
+
+class HistoryWithoutRevertAdmin(SimpleHistoryAdmin):
+    """History to read, never to revert, for the rows the use cases own.
+
+    simple-history's revert saves the whole historical row (status, received
+    units, customer, …), not just the fields of the change form, and neither
+    its `revert_disabled` hook nor SIMPLE_HISTORY_REVERT_DISABLED stops a POST
+    (django-simple-history 3.13 only hides the button), so the version page
+    refuses the POST itself and shows the version read-only.
+    """
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        refused = REVERT_REFUSED % {"model": self.model._meta.verbose_name}
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None:
+                raise Http404
+            if not self.has_view_history_or_change_history_permission(request, obj):
+                raise PermissionDenied
+            self.message_user(request, refused, messages.ERROR)
+            opts = self.model._meta
+            return HttpResponseRedirect(
+                reverse(
+                    f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_history",
+                    args=[obj.pk],
+                )
+            )
+        request._history_read_only = True  # type: ignore[attr-defined]
+        self.message_user(request, refused, messages.INFO)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if not getattr(request, "_history_read_only", False):
+            return super().get_readonly_fields(request, obj)
+        # Every field shown is read-only on a version page (the fieldsets may
+        # ask for the read-only fields themselves: unset the flag meanwhile).
+        request._history_read_only = False  # type: ignore[attr-defined]
+        try:
+            fieldsets = self.get_fieldsets(request, obj)
+        finally:
+            request._history_read_only = True  # type: ignore[attr-defined]
+        return [name for _name, options in fieldsets for name in _flatten(options["fields"])]
+
+
+def _flatten(fields: Any) -> list[str]:
+    names: list[str] = []
+    for field in fields:
+        names += _flatten(field) if isinstance(field, list | tuple) else [field]
+    return names
 
 
 class ProductAdminForm(forms.ModelForm):

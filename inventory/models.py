@@ -11,6 +11,15 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from inventory.limits import (
+    SKU_MAX_LENGTH,
+    backorder_cap_validators,
+    handling_days_validators,
+    lead_time_days_validators,
+    quantity_validators,
+    sku_validator,
+)
+
 
 class BackorderPolicy(models.TextChoices):
     DENY = "deny", _("Deny: sell only what is in stock")
@@ -19,7 +28,9 @@ class BackorderPolicy(models.TextChoices):
 
 
 class Product(models.Model):
-    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    sku = models.CharField(
+        _("SKU"), max_length=SKU_MAX_LENGTH, unique=True, validators=[sku_validator]
+    )
     name = models.CharField(_("name"), max_length=200)
     price = models.DecimalField(
         _("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
@@ -32,11 +43,13 @@ class Product(models.Model):
         _("backorder cap"),
         null=True,
         blank=True,
+        validators=backorder_cap_validators,
         help_text=_("With the 'cap' policy: at most this many units may wait on backorder."),
     )
     default_lead_time_days = models.PositiveSmallIntegerField(
         _("default lead time (days)"),
         default=14,
+        validators=lead_time_days_validators,
         help_text=_("Used for an estimated ship date when no purchase order covers a backorder."),
     )
     alternatives = models.ManyToManyField(
@@ -65,6 +78,7 @@ class Warehouse(models.Model):
     handling_days = models.PositiveSmallIntegerField(
         _("handling days"),
         default=1,
+        validators=handling_days_validators,
         help_text=_("Days between goods arriving and the order leaving the warehouse."),
     )
     history = HistoricalRecords()
@@ -130,7 +144,7 @@ class StockMove(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=12, choices=StockMoveKind)
-    quantity = models.PositiveIntegerField(_("units"))
+    quantity = models.PositiveIntegerField(_("units"), validators=quantity_validators)
     on_hand_change = models.IntegerField(_("on hand change"))
     allocated_change = models.IntegerField(_("allocated change"))
     reference = models.CharField(

@@ -105,12 +105,27 @@ class DiscountCodeAdmin(admin.ModelAdmin):
     list_filter = ["expires_on", "percent"]
     search_fields = ["code", "customer__email", "customer__name", "order__number", "reason"]
     list_select_related = ["customer", "order", "issued_by"]
-    raw_id_fields = ["customer", "order"]
-    readonly_fields = ["code", "issued_by", "created_at"]
+    fields = [
+        "code",
+        "customer",
+        "order",
+        "percent",
+        "reason",
+        "expires_on",
+        "issued_by",
+        "created_at",
+    ]
+    # What the customer was sent (code, percent) and whom it is for stay as
+    # issued; "one discount per order" counts these rows.
+    readonly_fields = ["code", "customer", "order", "percent", "issued_by", "created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Codes are issued by customer service through the service (a random
         # code, the author recorded); the admin fixes reason or expiry only.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The customer holds the code; to withdraw it, let it expire (set the date).
         return False
 
 

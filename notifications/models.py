@@ -11,13 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from notifications.limits import discount_percent_validators, policy_validators
 from orders.models import Customer, Language, SalesOrder
 
 
@@ -144,16 +144,19 @@ class CompensationPolicy(models.Model):
     apology_after_days = models.PositiveIntegerField(
         _("apology after (days later)"),
         default=1,
+        validators=policy_validators("apology_after_days"),
         help_text=_("A promise moving later by at least this many days gets an apology."),
     )
     discount_after_days = models.PositiveIntegerField(
         _("discount after (total days slipped)"),
         default=7,
+        validators=policy_validators("discount_after_days"),
         help_text=_("A line that slipped this many days in total gets a discount code."),
     )
     discount_after_slips = models.PositiveIntegerField(
         _("discount after (number of slips)"),
         default=3,
+        validators=policy_validators("discount_after_slips"),
         help_text=_("A line that slipped this many times gets a discount code."),
     )
     discount_percent = models.DecimalField(
@@ -161,18 +164,23 @@ class CompensationPolicy(models.Model):
         max_digits=5,
         decimal_places=2,
         default=Decimal("10"),
-        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("100"))],
+        validators=discount_percent_validators,
     )
     one_discount_per_order = models.BooleanField(_("one discount per order"), default=True)
     combine_window_minutes = models.PositiveIntegerField(
         _("combine window (minutes)"),
         default=30,
+        validators=policy_validators("combine_window_minutes"),
         help_text=_("Changes to one order within this window produce one email."),
     )
     send_good_news = models.BooleanField(
         _("tell customers when a date moves earlier"), default=True
     )
-    discount_valid_days = models.PositiveIntegerField(_("discount valid (days)"), default=60)
+    discount_valid_days = models.PositiveIntegerField(
+        _("discount valid (days)"),
+        default=60,
+        validators=policy_validators("discount_valid_days"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -206,7 +214,9 @@ class DiscountCode(models.Model):
         blank=True,
         related_name="discount_codes",
     )
-    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2)
+    percent = models.DecimalField(
+        _("percent"), max_digits=5, decimal_places=2, validators=discount_percent_validators
+    )
     reason = models.CharField(_("reason"), max_length=255)
     expires_on = models.DateField(_("expires on"))
     issued_by = models.ForeignKey(

@@ -4,7 +4,9 @@ A line's quantities (ordered, allocated, shipped, cancelled) are read-only
 here: they move only through the order services (placing, receiving, shipping,
 cancelling), which keep stock and the ledger in step. The manual priority is
 the one thing of a line the admin changes, and it goes through the same
-service as the queue page.
+service as the queue page. An order stays with the customer who placed it.
+The history of orders, lines and shipments is read-only: a revert would write
+old quantities back around those services.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from inventory.admin import ReadOnlyAdminMixin
+from inventory.admin import HistoryWithoutRevertAdmin, ReadOnlyAdminMixin
 from notifications import updates
 from orders.models import (
     Cancellation,
@@ -37,7 +39,11 @@ QUANTITIES_ELSEWHERE = _(
     "cancelling, which keep stock and the ledger in step. Only the manual priority of a "
     "line still waiting in the queue can be changed."
 )
-PRIORITY_RANGE = (-100, 100)
+CUSTOMER_FIXED = _(
+    "An order stays with the customer who placed it: their emails, links, discounts and "
+    "refunds refer to it. To sell the items to someone else, cancel the lines on the order "
+    "page and place a new order for that customer."
+)
 
 _BACKORDERED = Q(ordered__gt=F("allocated") + F("shipped") + F("cancelled"))
 _NOTHING_BACKORDERED = Q(ordered=F("allocated") + F("shipped") + F("cancelled"))
@@ -82,12 +88,8 @@ class OrderLinePriorityForm(forms.ModelForm):
         fields = ["priority"]
 
     def clean_priority(self) -> int:
+        # Its range is the model field's validators (orders.limits).
         priority: int = self.cleaned_data["priority"]
-        low, high = PRIORITY_RANGE
-        if not low <= priority <= high:
-            raise forms.ValidationError(
-                _("Enter a whole number from %(low)d to %(high)d.") % {"low": low, "high": high}
-            )
         if "priority" in self.changed_data and self.instance.backordered == 0:
             raise forms.ValidationError(
                 _("This line is not waiting in the queue; its priority no longer matters.")
@@ -143,28 +145,35 @@ class OrderLineInline(LineQuantitiesMixin, admin.TabularInline):
 
 
 @admin.register(SalesOrder)
-class SalesOrderAdmin(SimpleHistoryAdmin):
+class SalesOrderAdmin(HistoryWithoutRevertAdmin):
     list_display = ["number", "customer", "channel", "warehouse", "placed_at", "status"]
     list_filter = ["channel", "warehouse"]
     list_select_related = ["customer", "warehouse"]
     search_fields = ["number", "external_reference", "customer__email", "customer__name"]
     date_hierarchy = "placed_at"
     show_full_result_count = False
-    autocomplete_fields = ["customer"]
-    fields = [
-        "number",
-        "customer",
-        "channel",
-        "external_reference",
-        "warehouse",
-        "placed_at",
-        "status",
-        "created_by",
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "number",
+                    "customer",
+                    "channel",
+                    "external_reference",
+                    "warehouse",
+                    "placed_at",
+                    "status",
+                    "created_by",
+                ],
+                "description": CUSTOMER_FIXED,
+            },
+        )
     ]
     # The number is the reference in the stock ledger; the warehouse and the
     # placed time were copied onto the lines and decide their allocation and
-    # their place in the queue.
-    readonly_fields = ["number", "warehouse", "placed_at", "status", "created_by"]
+    # their place in the queue; the customer was told, and is owed any refund.
+    readonly_fields = ["number", "customer", "warehouse", "placed_at", "status", "created_by"]
     inlines = [OrderLineInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SalesOrder]:
@@ -216,7 +225,7 @@ class OrderLineShipmentInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(LineQuantitiesMixin, SimpleHistoryAdmin):
+class OrderLineAdmin(LineQuantitiesMixin, HistoryWithoutRevertAdmin):
     form = OrderLinePriorityForm
     list_display = [
         "order",
@@ -295,7 +304,7 @@ class ShipmentLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(SimpleHistoryAdmin):
+class ShipmentAdmin(HistoryWithoutRevertAdmin):
     list_display = ["tracking_number", "order", "shipped_at", "shipped_by"]
     list_select_related = ["order", "shipped_by"]
     search_fields = ["tracking_number", "order__number", "order__customer__email"]

@@ -11,12 +11,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from inventory.models import Product, StockLevel, StockMove, Warehouse
+from inventory.models import Product, StockLevel, StockMove, StockMoveKind, Warehouse
 from orders.models import Cancellation, OrderLine, ShipmentLine
-from suppliers.models import PurchaseOrderLine
+from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 
 # Per kind of problem, list this many and count the rest: a broken import can
 # make a million lines wrong, and nobody reads a million sentences.
@@ -82,6 +97,8 @@ def stock_check() -> StockCheck:
     result.problems += _shipment_problems()
     result.problems += _cancellation_problems()
     result.problems += _purchase_line_problems()
+    result.problems += _purchase_order_status_problems()
+    result.problems += _purchase_receipt_problems()
     return result
 
 
@@ -386,4 +403,168 @@ def _purchase_line_problems() -> list[str]:
     ]
     return messages + _more(
         total, len(rows), _("… and %(count)d more purchase order lines received beyond ordered.")
+    )
+
+
+# What each purchase order status says about its lines' received units
+# (suppliers.services): nothing is received before an order is sent; the
+# first receipt makes it partially received, the one that completes every line
+# received; a received one is never cancelled.
+_STATUS_PROBLEMS: list[tuple[Q, Any]] = [
+    (
+        Q(status=PurchaseOrderStatus.DRAFT, received_units__gt=0),
+        gettext_lazy(
+            "Purchase order %(number)s is a draft, but %(received)d units were received on it; "
+            "only an order sent to the supplier is received."
+        ),
+    ),
+    (
+        Q(status=PurchaseOrderStatus.ORDERED, received_units__gt=0),
+        gettext_lazy(
+            "Purchase order %(number)s is ordered, but %(received)d of its %(ordered)d units "
+            "were received: it should be partially received or received."
+        ),
+    ),
+    (
+        Q(status=PurchaseOrderStatus.PARTIALLY_RECEIVED, received_units=0),
+        gettext_lazy(
+            "Purchase order %(number)s is partially received, but nothing was received on it."
+        ),
+    ),
+    (
+        Q(status=PurchaseOrderStatus.PARTIALLY_RECEIVED, line_count__gt=0, outstanding_lines=0),
+        gettext_lazy(
+            "Purchase order %(number)s is partially received, but all %(ordered)d units were "
+            "received: it should be received."
+        ),
+    ),
+    (
+        Q(status=PurchaseOrderStatus.RECEIVED, outstanding_lines__gt=0),
+        gettext_lazy(
+            "Purchase order %(number)s is received, but only %(received)d of its %(ordered)d "
+            "units were received."
+        ),
+    ),
+    (
+        Q(status=PurchaseOrderStatus.RECEIVED, line_count=0),
+        gettext_lazy("Purchase order %(number)s is received, but it has no lines."),
+    ),
+    (
+        Q(status=PurchaseOrderStatus.CANCELLED, line_count__gt=0, outstanding_lines=0),
+        gettext_lazy(
+            "Purchase order %(number)s is cancelled, but all %(ordered)d units were received: "
+            "it should be received."
+        ),
+    ),
+]
+
+
+def _purchase_order_status_problems() -> list[str]:
+    """Purchase orders whose status does not follow from their lines' received
+    units: one GROUP BY over the lines, the first rule broken picked in SQL."""
+    problem = Case(
+        *(When(wrong, then=Value(index)) for index, (wrong, _m) in enumerate(_STATUS_PROBLEMS)),
+        default=None,
+        output_field=IntegerField(),
+    )
+    bad = (
+        PurchaseOrder.objects.order_by()
+        .annotate(
+            line_count=Count("lines"),
+            ordered_units=Coalesce(Sum("lines__ordered"), 0),
+            received_units=Coalesce(Sum("lines__received"), 0),
+            outstanding_lines=Count("lines", filter=Q(lines__received__lt=F("lines__ordered"))),
+        )
+        .annotate(problem=problem)
+        .filter(problem__isnull=False)
+    )
+    rows = list(
+        bad.order_by("pk").values("number", "ordered_units", "received_units", "problem")[
+            : MAX_LISTED + 1
+        ]
+    )
+    total = len(rows) if len(rows) <= MAX_LISTED else bad.count()
+    messages = [
+        _STATUS_PROBLEMS[row["problem"]][1]
+        % {
+            "number": row["number"],
+            "received": row["received_units"],
+            "ordered": row["ordered_units"],
+        }
+        for row in rows[:MAX_LISTED]
+    ]
+    return messages + _more(
+        total,
+        len(messages),
+        _("… and %(count)d more purchase orders whose status does not match their receipts."),
+    )
+
+
+def _purchase_receipt_problems() -> list[str]:
+    """Purchase order lines that say fewer units were received than the stock
+    ledger's receipts under the order's number (a received count written back,
+    or the order moved to another warehouse after a receipt).
+
+    One query: each line with the sum of the receipt moves for its order's
+    number and product in the order's warehouse, and elsewhere. The other way
+    round (received units without a receipt move) is not an error: opening
+    balances and imported history come without one.
+    """
+    receipts = StockMove.objects.filter(
+        kind=StockMoveKind.RECEIPT,
+        reference=OuterRef("purchase_order__number"),
+        product=OuterRef("product"),
+    ).order_by()
+
+    def units(moves: QuerySet[StockMove]) -> Coalesce:
+        total = moves.values("product").annotate(units=Sum("quantity")).values("units")
+        return Coalesce(Subquery(total), 0)
+
+    lines = PurchaseOrderLine.objects.annotate(
+        ledger_here=units(receipts.filter(warehouse=OuterRef("purchase_order__warehouse"))),
+        ledger_elsewhere=units(receipts.exclude(warehouse=OuterRef("purchase_order__warehouse"))),
+    ).filter(Q(ledger_here__gt=F("received")) | Q(ledger_elsewhere__gt=0))
+    rows = list(
+        lines.order_by("pk").values(
+            "id",
+            "purchase_order__number",
+            "purchase_order__warehouse__code",
+            "product__sku",
+            "received",
+            "ledger_here",
+            "ledger_elsewhere",
+        )[: MAX_LISTED + 1]
+    )
+    total = len(rows) if len(rows) <= MAX_LISTED else lines.count()
+    messages = []
+    for row in rows[:MAX_LISTED]:
+        values = {
+            "number": row["purchase_order__number"],
+            "line": row["id"],
+            "sku": row["product__sku"],
+            "received": row["received"],
+            "ledger": row["ledger_here"],
+            "elsewhere": row["ledger_elsewhere"],
+            "warehouse": row["purchase_order__warehouse__code"],
+        }
+        if row["ledger_elsewhere"]:
+            messages.append(
+                _(
+                    "Purchase order %(number)s, line %(line)s (%(sku)s): the ledger has "
+                    "%(elsewhere)d units received under it outside its warehouse %(warehouse)s."
+                )
+                % values
+            )
+        else:
+            messages.append(
+                _(
+                    "Purchase order %(number)s, line %(line)s (%(sku)s) says %(received)d "
+                    "received, but the ledger has %(ledger)d units received under it."
+                )
+                % values
+            )
+    return messages + _more(
+        total,
+        len(messages),
+        _("… and %(count)d more purchase order lines with fewer units than their receipts."),
     )

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from inventory.limits import quantity_validators
 from inventory.models import Product, Warehouse
+from orders.limits import priority_validators
 
 
 class Language(models.TextChoices):
@@ -143,12 +145,15 @@ class OrderLine(models.Model):
     customer_tier = models.PositiveSmallIntegerField(_("customer tier"), choices=Tier)
     placed_at = models.DateTimeField(_("placed at"))
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
-    ordered = models.PositiveIntegerField(_("ordered"))
+    ordered = models.PositiveIntegerField(_("ordered"), validators=quantity_validators)
     allocated = models.PositiveIntegerField(_("allocated"), default=0)
     shipped = models.PositiveIntegerField(_("shipped"), default=0)
     cancelled = models.PositiveIntegerField(_("cancelled"), default=0)
     priority = models.SmallIntegerField(
-        _("manual priority"), default=0, help_text=_("Higher is served first.")
+        _("manual priority"),
+        default=0,
+        validators=priority_validators,
+        help_text=_("Higher is served first."),
     )
     # The promise, kept by orders.services.promises_recompute; history in PromiseRevision.
     promised_date = models.DateField(_("promised ship date"), null=True, blank=True)

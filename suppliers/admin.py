@@ -4,6 +4,12 @@ Received units are read-only here (receiving goes through the receiving
 service, which allocates them and writes the stock ledger). Expected dates of
 confirmed purchase orders move through the purchase order page, which records
 a revision and tells the customers it affects; the admin refuses to move them.
+
+Once a purchase order is sent to the supplier it is inbound supply that
+promises rest on: its number, supplier, warehouse and lines no longer change
+here, it is not deleted (cancel it), and its history is read-only (a revert
+would write the old status and received units back around the use cases).
+A draft is purchasing's to edit freely.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.db import ConcurrencyConflict
-from inventory.admin import ReadOnlyAdminMixin
+from inventory.admin import HistoryWithoutRevertAdmin, ReadOnlyAdminMixin
 from notifications import updates
 from suppliers.models import (
     ExpectedDateRevision,
@@ -29,11 +35,35 @@ from suppliers.models import (
     Supplier,
 )
 
-CLOSED_PO_STATUSES = (PurchaseOrderStatus.RECEIVED, PurchaseOrderStatus.CANCELLED)
 MOVE_DATES_ELSEWHERE = _(
     "Only a draft's expected date can change here. Move the dates of a confirmed purchase "
     "order on its page, so the change is recorded and the customers it affects are told."
 )
+HEADER_FIXED = _(
+    "%(number)s is %(status)s: its number, supplier and warehouse no longer change, since "
+    "receipts, the stock ledger and promises refer to them. Cancel it on its page and "
+    "create a new purchase order instead."
+)
+LINES_FIXED = _(
+    "%(number)s is %(status)s: its lines no longer change here. Receive what arrives on the "
+    "receiving page, cancel what will not come on the purchase order's page, or order more "
+    "on a new purchase order, so promises are recomputed and customers told."
+)
+
+
+def _sent(order: PurchaseOrder) -> dict[str, str]:
+    """The number and status of an order, for HEADER_FIXED and LINES_FIXED."""
+    return {"number": order.number, "status": order.get_status_display().lower()}
+
+
+def _current_status(order: PurchaseOrder) -> str:
+    """The order's status as stored, its row locked until the admin's save ends
+    (a confirm cannot slip between this check and the save)."""
+    status: str = (
+        PurchaseOrder.objects.select_for_update().values_list("status", flat=True).get(pk=order.pk)
+    )
+    order.status = status
+    return status
 
 
 @admin.register(Supplier)
@@ -82,21 +112,17 @@ class PurchaseOrderLineForm(forms.ModelForm):
                 "product", _("Units of this line have been received; its product cannot change.")
             )
         purchase_order = cleaned.get("purchase_order") or getattr(line, "purchase_order", None)
-        if purchase_order is not None:
-            if line.pk is None and purchase_order.status in CLOSED_PO_STATUSES:
-                raise ValidationError(
-                    _("%(number)s is %(status)s; no lines can be added to it.")
-                    % {
-                        "number": purchase_order.number,
-                        "status": purchase_order.get_status_display().lower(),
-                    }
-                )
-            if (
-                line.pk is not None
-                and "expected_date" in self.changed_data
-                and purchase_order.status != PurchaseOrderStatus.DRAFT
-            ):
-                self.add_error("expected_date", MOVE_DATES_ELSEWHERE)
+        if purchase_order is None or purchase_order.pk is None:
+            return cleaned
+        if _current_status(purchase_order) == PurchaseOrderStatus.DRAFT:
+            return cleaned
+        if line.pk is None:
+            raise ValidationError(LINES_FIXED % _sent(purchase_order))
+        if "expected_date" in self.changed_data:
+            self.add_error("expected_date", MOVE_DATES_ELSEWHERE)
+        for name in ("product", "ordered"):
+            if name in self.changed_data and name not in self.errors:
+                self.add_error(name, LINES_FIXED % _sent(purchase_order))
         return cleaned
 
 
@@ -113,6 +139,9 @@ class PurchaseOrderLineFormSet(forms.BaseInlineFormSet):
                         _("%(line)s has received units and cannot be deleted.")
                         % {"line": form.instance}
                     )
+                order = self.instance
+                if form.instance.pk is not None and order.status != PurchaseOrderStatus.DRAFT:
+                    raise ValidationError(LINES_FIXED % _sent(order))
                 continue
             product = form.cleaned_data.get("product")
             if product is not None:
@@ -148,17 +177,18 @@ class PurchaseOrderAdminForm(forms.ModelForm):
         super().clean()
         cleaned = self.cleaned_data
         order = self.instance
-        if (
-            order.pk is not None
-            and "expected_date" in self.changed_data
-            and order.status != PurchaseOrderStatus.DRAFT
-        ):
+        if order.pk is None or _current_status(order) == PurchaseOrderStatus.DRAFT:
+            return cleaned
+        if "expected_date" in self.changed_data:
             self.add_error("expected_date", MOVE_DATES_ELSEWHERE)
+        for name in ("number", "supplier", "warehouse"):
+            if name in self.changed_data:
+                self.add_error(name, HEADER_FIXED % _sent(order))
         return cleaned
 
 
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(SimpleHistoryAdmin):
+class PurchaseOrderAdmin(HistoryWithoutRevertAdmin):
     form = PurchaseOrderAdminForm
     list_display = ["number", "supplier", "warehouse", "status", "expected_date", "created_at"]
     list_filter = ["status", "warehouse", "supplier"]
@@ -191,18 +221,25 @@ class PurchaseOrderAdmin(SimpleHistoryAdmin):
         self, objs: Any, request: HttpRequest
     ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        # Received units are in stock and in the ledger under this number.
+        # Sent to the supplier, it is inbound supply promises rest on: it is
+        # cancelled (the use case recomputes them), not deleted. Received units
+        # are in stock and in the ledger under its number.
+        orders = list(objs)
+        sent = [order for order in orders if order.status != PurchaseOrderStatus.DRAFT]
         received = PurchaseOrderLine.objects.filter(
-            purchase_order__in=list(objs), received__gt=0
+            purchase_order__in=orders, received__gt=0
         ).select_related("purchase_order", "product")
-        protected = [*protected, *(_("%(line)s (received units)") % {"line": r} for r in received)]
+        protected = [
+            *protected,
+            *(_("%(number)s (%(status)s: cancel it on its page instead)") % _sent(o) for o in sent),
+            *(_("%(line)s (received units)") % {"line": r} for r in received),
+        ]
         return deleted, counts, perms_needed, protected
 
     # The actions go through the same use cases as the purchase order page
     # (notifications.updates): the waiting lines' promises are recomputed and
-    # their customers told. The admin is an entry point like a view; the use
-    # cases are imported when an action runs, so the suppliers app does not
-    # import the apps above it when it loads (DESIGN.md: dependencies point down).
+    # their customers told. The admin is an entry point like a view, so it may
+    # import those use cases (CONVENTIONS.md, Layout).
 
     @admin.action(description=_("Confirm the selected drafts (send to the supplier)"))
     def confirm_selected(self, request: HttpRequest, queryset: QuerySet[PurchaseOrder]) -> None:
@@ -252,7 +289,7 @@ class ExpectedDateRevisionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(PurchaseOrderLine)
-class PurchaseOrderLineAdmin(SimpleHistoryAdmin):
+class PurchaseOrderLineAdmin(HistoryWithoutRevertAdmin):
     form = PurchaseOrderLineForm
     list_display = [
         "purchase_order",
@@ -285,8 +322,18 @@ class PurchaseOrderLineAdmin(SimpleHistoryAdmin):
         self, objs: Any, request: HttpRequest
     ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        received = [line for line in objs if line.received]
-        protected = [*protected, *(_("%(line)s (received units)") % {"line": r} for r in received)]
+        lines = list(objs)
+        received = [line for line in lines if line.received]
+        sent = [
+            line
+            for line in lines
+            if not line.received and line.purchase_order.status != PurchaseOrderStatus.DRAFT
+        ]
+        protected = [
+            *protected,
+            *(_("%(line)s (received units)") % {"line": r} for r in received),
+            *(_("%(line)s (sent to the supplier)") % {"line": line} for line in sent),
+        ]
         return deleted, counts, perms_needed, protected
 
 

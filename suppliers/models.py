@@ -8,13 +8,17 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from inventory.limits import lead_time_days_validators, quantity_validators
 from inventory.models import Product, Warehouse
+from suppliers.limits import validate_expected_date
 
 
 class Supplier(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     contact_email = models.EmailField(_("contact email"))
-    lead_time_days = models.PositiveSmallIntegerField(_("typical lead time (days)"), default=14)
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("typical lead time (days)"), default=14, validators=lead_time_days_validators
+    )
     active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
@@ -44,7 +48,7 @@ class PurchaseOrder(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=PurchaseOrderStatus, default=PurchaseOrderStatus.DRAFT
     )
-    expected_date = models.DateField(_("expected date"))
+    expected_date = models.DateField(_("expected date"), validators=[validate_expected_date])
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -70,9 +74,9 @@ class PurchaseOrderLine(models.Model):
         PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_lines")
-    ordered = models.PositiveIntegerField(_("ordered"))
+    ordered = models.PositiveIntegerField(_("ordered"), validators=quantity_validators)
     received = models.PositiveIntegerField(_("received"), default=0)
-    expected_date = models.DateField(_("expected date"))
+    expected_date = models.DateField(_("expected date"), validators=[validate_expected_date])
     history = HistoricalRecords()
 
     class Meta:

@@ -10,7 +10,13 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from notifications.models import CompensationPolicy, Notification, NotificationStatus
+from notifications.limits import POLICY_LIMITS
+from notifications.models import (
+    CompensationPolicy,
+    DiscountCode,
+    Notification,
+    NotificationStatus,
+)
 from notifications.services.discounts import discount_code_issue
 from notifications.services.outbox import notification_enqueue
 from tests.factories import SalesOrderFactory
@@ -65,3 +71,93 @@ def test_send_again_resends_failed_messages(
     failed.refresh_from_db()
     assert failed.status == NotificationStatus.SENT
     assert len(mail.outbox) == 1
+
+
+# --- the policy's bounds are the model's (issue 18, #7) ----------------------------
+
+
+def policy_form(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "apology_after_days": 1,
+        "discount_after_days": 7,
+        "discount_after_slips": 3,
+        "discount_percent": "10",
+        "one_discount_per_order": "on",
+        "combine_window_minutes": 30,
+        "send_good_news": "on",
+        "discount_valid_days": 60,
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("discount_after_days", 0, "Enter a number of days from 1 to 365."),
+        ("discount_valid_days", 0, "Enter a number of days from 1 to 3650."),
+        ("combine_window_minutes", 100_000, "Enter a number of minutes from 0 to 1440 (one day)."),
+        ("apology_after_days", 366, "Enter a number of days from 0 to 365."),
+        ("discount_after_slips", 0, "Enter a number of slips from 1 to 100."),
+        ("discount_percent", "0", "Enter a percentage from 0.01 to 100."),
+    ],
+)
+def test_the_admin_refuses_a_policy_outside_its_bounds(
+    client_as: Callable[..., Client], field: str, value: object, message: str
+) -> None:
+    policy = CompensationPolicy.current()
+    before = CompensationPolicy.objects.values().get()
+
+    response = client_as(superuser=True).post(
+        reverse("admin:notifications_compensationpolicy_change", args=[policy.pk]),
+        policy_form(**{field: value}),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {field: [message]}
+    assert CompensationPolicy.objects.values().get() == before
+
+
+def test_the_admin_saves_a_policy_at_its_bounds(client_as: Callable[..., Client]) -> None:
+    policy = CompensationPolicy.current()
+    highs = {name: high for name, (_low, high, _message) in POLICY_LIMITS.items()}
+
+    response = client_as(superuser=True).post(
+        reverse("admin:notifications_compensationpolicy_change", args=[policy.pk]),
+        policy_form(**highs),
+    )
+
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert {name: getattr(policy, name) for name in highs} == highs
+
+
+def test_a_discount_codes_percent_and_customer_stay_as_issued(
+    client_as: Callable[..., Client], failed: Notification
+) -> None:
+    client = client_as(superuser=True)
+    code = discount_code_issue(customer=failed.customer, order=failed.order, reason="slip")
+    issued = code.percent
+    other = SalesOrderFactory.create()
+    url = reverse("admin:notifications_discountcode_change", args=[code.pk])
+
+    changed = client.post(
+        url,
+        {
+            "customer": other.customer_id,
+            "order": other.pk,
+            "percent": "90",
+            "reason": "slip, fixed",
+            "expires_on": code.expires_on.isoformat(),
+            "_save": "Save",
+        },
+    )
+    deleted = client.post(
+        reverse("admin:notifications_discountcode_delete", args=[code.pk]), {"post": "yes"}
+    )
+
+    assert (changed.status_code, deleted.status_code) == (302, 403)
+    assert DiscountCode.objects.filter(pk=code.pk).values_list(
+        "customer_id", "order_id", "percent", "reason"
+    ).get() == (failed.customer_id, failed.order_id, issued, "slip, fixed")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.models import StockLevel
+from orders.limits import MAX_PRIORITY, PRIORITY_MESSAGE
 from orders.models import (
     Cancellation,
     Customer,
@@ -355,3 +356,40 @@ def test_a_priority_raised_in_the_admin_tells_the_customer_it_overtakes(
     assert Notification.objects.filter(
         order=first.order, kind__startswith=NotificationKind.PROMISE_LATER
     ).exists()
+
+
+def test_an_order_is_not_reassigned_to_another_customer(
+    superuser_client: Client, sales: dict[str, Any]
+) -> None:
+    order = sales["salesorder"]
+    other = CustomerFactory.create()
+    page = superuser_client.get(admin_url(SalesOrder, "change", order.pk))
+
+    response = superuser_client.post(
+        admin_url(SalesOrder, "change", order.pk),
+        {
+            "customer": other.pk,
+            "channel": order.channel,
+            "external_reference": "",
+            "lines-TOTAL_FORMS": 0,
+            "lines-INITIAL_FORMS": 0,
+            "_save": "Save",
+        },
+    )
+
+    assert "An order stays with the customer who placed it" in page.content.decode()
+    assert "customer" not in page.context["adminform"].form.fields
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.customer_id == sales["customer"].pk
+
+
+def test_the_priority_range_is_the_models(superuser_client: Client, sales: dict[str, Any]) -> None:
+    line = sales["orderline"]
+
+    response = superuser_client.post(
+        admin_url(OrderLine, "change", line.pk), priority_form(MAX_PRIORITY + 1)
+    )
+
+    assert response.context["adminform"].form.errors["priority"] == [str(PRIORITY_MESSAGE)]
+    assert str(PRIORITY_MESSAGE) == "Enter a whole number from -100 to 100."

@@ -9,11 +9,14 @@ from typing import Any, cast
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, models
+from django.utils import timezone
 
 from inventory.models import Product, StockLevel, StockMove, StockMoveKind, Warehouse
+from notifications.updates import purchase_order_cancel, purchase_order_receive
 from orders.checks import MAX_LISTED, stock_problems
 from orders.models import Cancellation, OrderLine, Shipment, ShipmentLine
-from suppliers.models import PurchaseOrderLine
+from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from suppliers.services import PurchaseLineRequest, purchase_order_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -232,7 +235,11 @@ def test_cancelled_units_that_do_not_match_cancellations_are_reported(shop: Shop
 def test_a_purchase_order_line_received_beyond_ordered_is_reported(shop: Shop) -> None:
     with check_constraint_off(PurchaseOrderLine, "po_line_received_within_ordered"):
         line = make_purchase_line(
-            product=shop.product, purchase_order__number="PO-BAD", ordered=10, received=12
+            product=shop.product,
+            purchase_order__number="PO-BAD",
+            purchase_order__status=PurchaseOrderStatus.RECEIVED,
+            ordered=10,
+            received=12,
         )
 
     output = command_problems()
@@ -251,3 +258,174 @@ def test_many_problems_of_one_kind_are_listed_up_to_a_limit_and_counted(shop: Sh
 
     assert len(problems) == MAX_LISTED + 1
     assert problems[-1] == ("… and 3 more order lines whose shipped units do not match shipments.")
+
+
+# --- purchase order status against received units (issue 18, #1) -----------------
+
+S = PurchaseOrderStatus
+
+
+def purchase_order(status: str, *lines: tuple[int, int], number: str = "PO-CHK") -> PurchaseOrder:
+    """A purchase order row with lines of (ordered, received) units."""
+    order = cast(PurchaseOrder, factories.PurchaseOrderFactory(number=number, status=status))
+    for ordered, received in lines:
+        make_purchase_line(purchase_order=order, ordered=ordered, received=received)
+    return order
+
+
+@pytest.mark.parametrize(
+    ("status", "lines"),
+    [
+        (S.DRAFT, [(5, 0)]),
+        (S.DRAFT, []),
+        (S.ORDERED, [(5, 0), (3, 0)]),
+        (S.PARTIALLY_RECEIVED, [(5, 5), (3, 0)]),
+        (S.PARTIALLY_RECEIVED, [(5, 2)]),
+        (S.RECEIVED, [(5, 5), (3, 3)]),
+        (S.CANCELLED, [(5, 0)]),
+        (S.CANCELLED, [(5, 5), (3, 1)]),
+        (S.CANCELLED, []),
+    ],
+)
+def test_a_status_that_follows_from_the_receipts_is_clean(
+    status: str, lines: list[tuple[int, int]]
+) -> None:
+    purchase_order(status, *lines)
+
+    assert stock_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "lines", "problem"),
+    [
+        (
+            S.DRAFT,
+            [(5, 2)],
+            "Purchase order PO-CHK is a draft, but 2 units were received on it; only an order "
+            "sent to the supplier is received.",
+        ),
+        (
+            S.ORDERED,
+            [(5, 5), (3, 0)],
+            "Purchase order PO-CHK is ordered, but 5 of its 8 units were received: it should be "
+            "partially received or received.",
+        ),
+        (
+            S.PARTIALLY_RECEIVED,
+            [(5, 0)],
+            "Purchase order PO-CHK is partially received, but nothing was received on it.",
+        ),
+        (
+            S.PARTIALLY_RECEIVED,
+            [(5, 5), (3, 3)],
+            "Purchase order PO-CHK is partially received, but all 8 units were received: it "
+            "should be received.",
+        ),
+        (
+            S.RECEIVED,
+            [(5, 5), (3, 1)],
+            "Purchase order PO-CHK is received, but only 6 of its 8 units were received.",
+        ),
+        (S.RECEIVED, [], "Purchase order PO-CHK is received, but it has no lines."),
+        (
+            S.CANCELLED,
+            [(5, 5)],
+            "Purchase order PO-CHK is cancelled, but all 5 units were received: it should be "
+            "received.",
+        ),
+    ],
+)
+def test_a_status_the_receipts_contradict_is_reported(
+    status: str, lines: list[tuple[int, int]], problem: str
+) -> None:
+    purchase_order(status, *lines)
+
+    output = command_problems()
+
+    assert stock_problems() == [problem]
+    assert problem in output
+
+
+def test_purchase_orders_made_by_the_services_are_clean() -> None:
+    supplier = cast(Any, factories.SupplierFactory())
+    warehouse = make_warehouse(code="SVC")
+    products = [make_product(), make_product()]
+
+    def create() -> PurchaseOrder:
+        return purchase_order_create(
+            supplier=supplier,
+            warehouse=warehouse,
+            lines=[PurchaseLineRequest(product, 4) for product in products],
+            expected_date=timezone.localdate(),
+            by=None,
+            confirm=True,
+        )
+
+    partly, fully, cancelled = create(), create(), create()
+    create()  # ordered, nothing received
+    first = partly.lines.order_by("pk").first()
+    assert first is not None
+    purchase_order_receive(purchase_order=partly, quantities={first.pk: 4}, by=None)
+    purchase_order_receive(
+        purchase_order=fully, quantities={line.pk: 4 for line in fully.lines.all()}, by=None
+    )
+    last = cancelled.lines.order_by("pk").last()
+    assert last is not None
+    purchase_order_receive(purchase_order=cancelled, quantities={last.pk: 1}, by=None)
+    purchase_order_cancel(purchase_order=cancelled, by=None)
+
+    assert stock_problems() == []
+
+
+def test_a_received_count_written_back_under_the_ledger_is_reported() -> None:
+    # what a history revert of a received line did: the line says 0 received,
+    # the ledger has the receipt under the purchase order's number
+
+    warehouse = make_warehouse(code="REV")
+    product = make_product(sku="SKU-REV")
+    order = purchase_order_create(
+        supplier=cast(Any, factories.SupplierFactory()),
+        warehouse=warehouse,
+        lines=[PurchaseLineRequest(product, 5)],
+        expected_date=timezone.localdate(),
+        by=None,
+        confirm=True,
+    )
+    line = order.lines.get()
+    purchase_order_receive(purchase_order=order, quantities={line.pk: 5}, by=None)
+    assert stock_problems() == []
+
+    order.history.filter(status=S.ORDERED).earliest("history_date").instance.save()
+    status_reverted = stock_problems()
+    PurchaseOrderLine.objects.filter(pk=line.pk).update(received=0)
+
+    assert status_reverted == [
+        f"Purchase order {order.number} is ordered, but 5 of its 5 units were received: "
+        "it should be partially received or received."
+    ]
+    # both written back: the status agrees with the lines, the ledger does not
+    assert stock_problems() == [
+        f"Purchase order {order.number}, line {line.pk} (SKU-REV) says 0 received, but the "
+        "ledger has 5 units received under it."
+    ]
+
+
+def test_receipts_under_a_purchase_order_outside_its_warehouse_are_reported() -> None:
+    order = purchase_order(S.RECEIVED, (5, 5), number="PO-MOVED")
+    line = order.lines.get()
+    elsewhere = make_warehouse(code="ELSE")
+    StockLevel.objects.create(product=line.product, warehouse=elsewhere, on_hand=5)
+    StockMove.objects.create(
+        product=line.product,
+        warehouse=elsewhere,
+        kind=StockMoveKind.RECEIPT,
+        quantity=5,
+        on_hand_change=5,
+        allocated_change=0,
+        reference="PO-MOVED",
+    )
+
+    assert stock_problems() == [
+        f"Purchase order PO-MOVED, line {line.pk} ({line.product.sku}): the ledger has 5 "
+        f"units received under it outside its warehouse {order.warehouse.code}."
+    ]
