@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from notifications import updates
 from notifications.models import Notification, NotificationStatus
-from orders.demo import DemoShopSummary, DemoUseCases
-from orders.demo import demo_shop_load as orders_demo_shop_load
+from orders.fixtures.demo import DemoShopSummary
+from orders.fixtures.demo import demo_shop_load as orders_demo_shop_load
+from orders.fixtures.demo_floor import DemoUseCases
 from orders.services.recording import PromiseChange
 from suppliers.models import PurchaseOrder
 

@@ -23,7 +23,7 @@ from orders.models import Customer, OrderLine, SalesOrder, Shipment
 from orders.services.receiving import purchase_order_receive
 from orders.services.shipping import shipment_create
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier
-from tests.orders.conftest import Shop, db_snapshot, shop  # noqa: F401  (the fixture)
+from tests.conftest import Shop, db_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def superuser_client(client_as: Callable[..., Client]) -> Client:
 
 
 @pytest.fixture
-def history(shop: Shop) -> dict[str, tuple[Model, Any, dict[str, object]]]:  # noqa: F811
+def history(shop: Shop) -> dict[str, tuple[Model, Any, dict[str, object]]]:
     """Per model: a row made by the use cases, an older version of it, and
     the revert form as the browser would post it for that version."""
     product = shop.product()
@@ -132,7 +132,7 @@ def test_a_revert_of_a_row_the_use_cases_own_is_refused_with_a_message(
 
 def test_a_revert_of_a_cancelled_purchase_order_does_not_reopen_it(
     superuser_client: Client,
-    shop: Shop,  # noqa: F811
+    shop: Shop,
 ) -> None:
     # the issue's case: a cancelled order reverted to its "ordered" version
     po = shop.purchase(shop.product(), 4)

@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from notifications.demo import demo_shop_load
-from orders.demo import DEMO_PASSWORD, DEMO_USERS, demo_users_load
+from orders.fixtures.demo_users import DEMO_PASSWORD, DEMO_USERS, demo_users_load
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orders.seed import SeedRefused, seed_shop
+from orders.fixtures.seed import SeedRefused, seed_shop
 
 
 class Command(BaseCommand):
