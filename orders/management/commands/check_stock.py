@@ -8,8 +8,9 @@ from orders.checks import stock_check
 class Command(BaseCommand):
     help = (
         "Verify that the ledger sums to the stock levels, that order lines agree with "
-        "stock, shipments and cancellations, and that no purchase order line is received "
-        "beyond what was ordered. Exits non-zero listing every problem."
+        "stock, shipments and cancellations, that no purchase order line is received "
+        "beyond what was ordered or apart from the ledger's receipts, and that each purchase "
+        "order's status agrees with what it received. Exits non-zero listing every problem."
     )
 
     def handle(self, *args: object, **options: object) -> None:
