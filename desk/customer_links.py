@@ -1,9 +1,16 @@
 """Customer links (`/c/<token>/`): no login, the signed link is the credential.
 
 GET shows what the link will do and asks to confirm (mail scanners open links;
-they must not cancel anything); POST carries it out, once."""
+they must not cancel anything); POST carries it out, once.
+
+A staff member signed in is never the customer: whatever link reached them (a
+forwarded email, an old copy of a message), the page tells them so, shows no
+button, and a POST is refused (403) — an agent acts from the order page, where
+the change is recorded as theirs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,14 +22,30 @@ from orders.links import LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
 
 
+def _staff_notice() -> str:
+    return _(
+        "You are signed in as staff: this link is the customer's; ask them to use it, "
+        "or act from the order page."
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def customer_link(request: HttpRequest, token: str) -> HttpResponse:
+    as_staff = request.user.is_authenticated
     try:
         link = customer_link_read(token)
         order = SalesOrder.objects.select_related("customer").get(pk=link.order_id)
     except (LinkError, SalesOrder.DoesNotExist) as error:
         message = str(error) if isinstance(error, LinkError) else _("We could not find this order.")
-        return render(request, "customer/link.html", {"error": message}, status=400)
+        context: dict[str, Any] = {"error": message}
+        if as_staff:
+            context["staff_notice"] = _staff_notice()
+        status = 403 if as_staff and request.method == "POST" else 400
+        return render(request, "customer/link.html", context, status=status)
+    if as_staff:
+        context = {"order": order, "staff_notice": _staff_notice()}
+        status = 403 if request.method == "POST" else 200
+        return render(request, "customer/link.html", context, status=status)
     if CustomerChoice.objects.filter(link_id=link.link_id).exists():
         return render(
             request,

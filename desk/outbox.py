@@ -29,6 +29,7 @@ from notifications.models import (
 )
 from notifications.selectors import notification_get_message, notification_list_outbox
 from notifications.services.outbox import notification_resend, notifications_sweep
+from notifications.services.rendering import customer_links_inert
 
 # The HTML body is shown in a sandboxed `<iframe srcdoc>`: no script runs in it,
 # and it inherits the page's CSP. Email HTML is styled with style attributes, so
@@ -72,8 +73,14 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
 
 def _message_context(request: HttpRequest, notification: Notification) -> dict[str, object]:
+    # The customer's signed links act as the customer: staff see them inert.
+    body_text = customer_links_inert(notification.body_text)
+    body_html = customer_links_inert(notification.body_html, html=True)
     return {
         "message": notification,
+        "body_text": body_text,
+        "body_html": body_html,
+        "links_inert": body_text != notification.body_text or body_html != notification.body_html,
         "can_resend": has_role(request.user, Role.CUSTOMER_SERVICE),
         "is_failed": notification.status == NotificationStatus.FAILED,
         "held_until": held_until(notification),

@@ -6,17 +6,21 @@ action is to send failed messages again, through the same service and task.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from notifications.models import BulkJob, CompensationPolicy, DiscountCode, Notification
 from notifications.services.outbox import notification_resend
+from notifications.services.rendering import customer_links_inert
 
 
 @admin.register(Notification)
@@ -43,8 +47,8 @@ class NotificationAdmin(admin.ModelAdmin):
         "language",
         "to_email",
         "subject",
-        "body_text",
-        "body_html",
+        "text_body",
+        "html_body",
         "status",
         "attempts",
         "last_error",
@@ -53,7 +57,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "not_before",
         "dispatched_at",
         "sent_at",
-        "context",
+        "rendered_from",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -61,6 +65,21 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # The customer's signed links act as the customer: the admin shows them
+    # inert, like the outbox page (the stored message is unchanged).
+    @admin.display(description=_("text body"))
+    def text_body(self, obj: Notification) -> SafeString:
+        return format_html("<pre>{}</pre>", customer_links_inert(obj.body_text))
+
+    @admin.display(description=_("HTML body"))
+    def html_body(self, obj: Notification) -> SafeString:
+        return format_html("<pre>{}</pre>", customer_links_inert(obj.body_html))
+
+    @admin.display(description=_("context"))
+    def rendered_from(self, obj: Notification) -> SafeString:
+        data = json.dumps(obj.context, indent=2, ensure_ascii=False, sort_keys=True)
+        return format_html("<pre>{}</pre>", customer_links_inert(data))
 
     @admin.action(description=_("Send failed messages again"), permissions=["change"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:

@@ -84,3 +84,14 @@ def _link_from_payload(payload: Any) -> CustomerLink | None:
     if not isinstance(link_id, str) or not LINK_ID_PATTERN.fullmatch(link_id):
         return None
     return CustomerLink(order_id=order_id, action=action, link_id=link_id)
+
+
+def customer_link_action(token: str) -> str | None:
+    """The action a token this app signed names, whatever its age or use; None
+    for anything else. For labelling a link shown to staff, never for acting on it."""
+    try:
+        payload = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    link = _link_from_payload(payload)
+    return link.action if link is not None else None

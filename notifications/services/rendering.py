@@ -4,7 +4,9 @@ from the email templates and the message's plain-JSON context (see `outbox`)."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -14,11 +16,15 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template import Context, Engine
 from django.template.loader import select_template
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from notifications.models import (
     NotificationKind,
 )
+from orders.links import customer_link_action
 from orders.models import Customer, Language, SalesOrder
 
 TEMPLATE_DIR = "notifications/email"
@@ -156,3 +162,55 @@ def _tidy_text(text: str) -> str:
             continue
         tidy.append(line)
     return "\n".join(tidy) + "\n"
+
+
+# --- what staff see of a message ---------------------------------------------------
+
+# signing.dumps: payload (a leading "." when compressed), timestamp, signature.
+_SIGNED_VALUE = r"\.?[A-Za-z0-9_-]+:[A-Za-z0-9]+:[A-Za-z0-9_-]+"
+_ANCHOR = re.compile(
+    r"<a\b(?P<before>[^>]*?)\s+href\s*=\s*(?P<quote>[\"'])(?P<url>.*?)(?P=quote)"
+    r"(?P<after>[^>]*)>(?P<text>.*?)</a\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@cache
+def _customer_link() -> re.Pattern[str]:
+    """A customer link wherever it appears, whatever SITE_URL was when it was sent."""
+    before, after = reverse("customer-link", args=["TOKEN"]).split("TOKEN")
+    return re.compile(
+        rf"(?:https?://[^\s\"'<>]*?)?{re.escape(before)}(?P<token>{_SIGNED_VALUE}){re.escape(after)}"
+    )
+
+
+def _link_marker(token: str) -> str:
+    action = customer_link_action(token)
+    if action == "cancel":
+        return gettext("[customer's cancel link]")
+    if action == "keep_waiting":
+        return gettext("[customer's keep-waiting link]")
+    return gettext("[customer's link]")
+
+
+def customer_links_inert(body: str, *, html: bool = False) -> str:
+    """A message body as staff may see it: every customer link replaced by a
+    marker naming it, so nobody but the customer can act on it (a staff member
+    who clicked one would act as the customer). In HTML a link's anchor keeps
+    its text and looks but loses its href. The stored message is unchanged."""
+    pattern = _customer_link()
+    if not html:
+        return pattern.sub(lambda found: _link_marker(found["token"]), body)
+
+    def anchor(found: re.Match[str]) -> str:
+        link = pattern.fullmatch(html_lib.unescape(found["url"]).strip())
+        if link is None:
+            return found[0]
+        marker = escape(_link_marker(link["token"]))
+        return (
+            f'<a{found["before"]}{found["after"]} title="{marker}">'
+            f"{found['text']} <span>{marker}</span></a>"
+        )
+
+    body = _ANCHOR.sub(anchor, body)
+    return pattern.sub(lambda found: escape(_link_marker(found["token"])), body)
