@@ -1,4 +1,5 @@
-"""Staff roles: Django groups, checked in every view (`desk.roles.role_required`).
+"""Staff roles: Django groups, checked in every view (`desk.roles.role_required_for`,
+which reads the table in `desk.access`).
 
 Superusers may do everything. A user without the role a page asks for gets
 403, on the page and on every fragment of it alike.

@@ -7,13 +7,12 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from config.roles import ALL_ROLES
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from notifications.dashboard import dashboard_charts, dashboard_kpis
 
 
-@role_required(*ALL_ROLES)
+@role_required_for("dashboard")
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """KPIs over the whole shop; the KPI grid alone for htmx (the Refresh button)."""

@@ -30,7 +30,7 @@ from desk.forms.delays import (
     OrderNoteForm,
 )
 from desk.forms.orders import OrderLineCancelForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import already_submitted, is_fragment_request
 from desk.shipping import form_errors_from
 from desk.tables.cells import status_badge, tier_badge
@@ -232,7 +232,7 @@ def _delays_page_context(
     return context
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("delays")
 @require_GET
 def delays(request: HttpRequest) -> HttpResponse:
     """Customers whose promise slipped or passed, worst first, with what each
@@ -326,7 +326,7 @@ def _delay_answer(
     return response
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("delay-customer-note")
 @require_POST
 def delay_customer_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Email a personal note to a delayed customer about one of their orders."""
@@ -368,7 +368,7 @@ def delay_customer_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _delay_answer(request, customer, query=query, posted=posted)
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("delay-discount")
 @require_POST
 def delay_discount(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Issue a discount code for a delayed order and email it to the customer."""
@@ -428,7 +428,7 @@ def delay_discount(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _delay_answer(request, customer, query=query, posted=posted)
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("delay-order-note")
 @require_POST
 def delay_order_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Add an internal note to one of the customer's orders (never emailed)."""
@@ -465,7 +465,7 @@ def delay_order_note(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _delay_answer(request, customer, query=query, posted=posted)
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("delay-line-substitute")
 @require_POST
 def delay_line_substitute(request: HttpRequest, customer_id: int, line_id: int) -> HttpResponse:
     """Swap a delayed line's backordered remainder to an alternative product;
@@ -516,7 +516,7 @@ def delay_line_substitute(request: HttpRequest, customer_id: int, line_id: int) 
     return _delay_answer(request, customer, query=query, posted=posted)
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("delay-line-cancel")
 @require_POST
 def delay_line_cancel(request: HttpRequest, customer_id: int, line_id: int) -> HttpResponse:
     """Cancel a delayed line's backordered remainder; the customer is told."""

@@ -1,6 +1,6 @@
 """The navigation: each role sees the pages it may open.
 
-Pages register here with the roles that may see them. An entry whose URL is not
+Pages register here; who sees each is its GET roles in `desk.access`. An entry whose URL is not
 installed (yet) is left out, so the menu never links to a 404.
 """
 
@@ -14,26 +14,31 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from config.roles import ALL_ROLES, Role, has_role
+from config.roles import Role, has_role
+from desk.access import ACCESS
 
 
 @dataclass(frozen=True)
 class NavItem:
     label: Any
     url_name: str
-    roles: tuple[Role, ...]
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Who may open the page: its entry in `desk.access.ACCESS`."""
+        return ACCESS[self.url_name].get
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem(_("Desk"), "home", ALL_ROLES),
-    NavItem(_("Dashboard"), "dashboard", ALL_ROLES),
-    NavItem(_("Backorder queue"), "queue", ALL_ROLES),
-    NavItem(_("Receiving"), "receiving", (Role.WAREHOUSE, Role.PURCHASING)),
-    NavItem(_("Ready to ship"), "shipping", (Role.WAREHOUSE,)),
-    NavItem(_("Purchase orders"), "purchase-orders", ALL_ROLES),
-    NavItem(_("Delays"), "delays", (Role.CUSTOMER_SERVICE, Role.PURCHASING)),
-    NavItem(_("Outbox"), "outbox", (Role.CUSTOMER_SERVICE, Role.PURCHASING)),
-    NavItem(_("Policy"), "policy", (Role.CUSTOMER_SERVICE, Role.PURCHASING)),
+    NavItem(_("Desk"), "home"),
+    NavItem(_("Dashboard"), "dashboard"),
+    NavItem(_("Backorder queue"), "queue"),
+    NavItem(_("Receiving"), "receiving"),
+    NavItem(_("Ready to ship"), "shipping"),
+    NavItem(_("Purchase orders"), "purchase-orders"),
+    NavItem(_("Delays"), "delays"),
+    NavItem(_("Outbox"), "outbox"),
+    NavItem(_("Policy"), "policy"),
 )
 
 

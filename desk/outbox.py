@@ -19,7 +19,7 @@ from django_tables2.paginators import LazyPaginator
 
 from config.roles import Role, has_role
 from desk.filters import OutboxFilter
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.tables.cells import held_until, status_badge
 from desk.tables.outbox import OutboxTable
@@ -37,7 +37,7 @@ from notifications.services.rendering import customer_links_inert
 email_preview_csp = csp_update({"style-src-attr": [UNSAFE_INLINE]})
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("outbox")
 @require_GET
 @email_preview_csp
 def outbox(request: HttpRequest) -> HttpResponse:
@@ -88,7 +88,7 @@ def _message_context(request: HttpRequest, notification: Notification) -> dict[s
     }
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("outbox-message")
 @require_GET
 @email_preview_csp  # type: ignore[arg-type]  # its stub types views as (request) only
 def outbox_message(request: HttpRequest, notification_id: int) -> HttpResponse:
@@ -103,7 +103,7 @@ def outbox_message(request: HttpRequest, notification_id: int) -> HttpResponse:
     return response
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("outbox-message-resend")
 @require_POST
 def outbox_message_resend(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Send a failed message again (customer service only)."""

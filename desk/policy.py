@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -13,22 +12,21 @@ from django_htmx.http import (
     trigger_client_event,
 )
 
-from config.roles import Role, has_role
+from desk.access import may
 from desk.forms.policy import CompensationPolicyForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from notifications.selectors import compensation_policy_get
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("policy")
 @require_http_methods(["GET", "POST"])
 def policy(request: HttpRequest) -> HttpResponse:
     """The compensation policy: purchasing edits it, customer service reads it."""
-    can_edit = has_role(request.user, Role.PURCHASING)
+    # Only purchasing may POST here: role_required_for refused anyone else.
+    can_edit = may(request.user, "policy", "POST")
     current = compensation_policy_get()
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only purchasing may change the compensation policy.")
         form = CompensationPolicyForm(request.POST, instance=current)
         if form.is_valid():
             changed = form.has_changed()

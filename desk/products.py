@@ -17,9 +17,9 @@ from django_htmx.http import (
 )
 
 from config.db import ConcurrencyConflict
-from config.roles import ALL_ROLES, Role, has_role
+from config.roles import Role, has_role
 from desk.forms.products import StockAdjustForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.shipping import form_errors_from
 from notifications import updates
@@ -90,7 +90,7 @@ def product_stock_context(
     }
 
 
-@role_required(*ALL_ROLES)
+@role_required_for("product")
 @require_GET
 def product(request: HttpRequest, sku: str) -> HttpResponse:
     """One product: its facts, stock per warehouse, inbound supply and its queue."""
@@ -112,7 +112,7 @@ def product(request: HttpRequest, sku: str) -> HttpResponse:
 PRODUCT_TEMPLATE = "desk/product.html"
 
 
-@role_required(Role.WAREHOUSE)
+@role_required_for("product-adjust")
 @require_POST
 def product_adjust(request: HttpRequest, sku: str) -> HttpResponse:
     """Correct the stock count of a product in one warehouse; units found go

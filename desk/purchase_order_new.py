@@ -18,10 +18,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from config.db import ConcurrencyConflict
-from config.roles import Role
 from desk.delays import already_submitted
 from desk.forms.purchasing import PURCHASE_ORDER_MAX_ROWS, PurchaseOrderCreateForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import client_redirect, is_fragment_request
 from desk.shipping import form_errors_from
 from notifications import updates
@@ -80,7 +79,7 @@ def _purchase_order_created_notice(order: PurchaseOrder, changes: list[Any]) -> 
     return notice
 
 
-@role_required(Role.PURCHASING)
+@role_required_for("purchase-order-new")
 @require_http_methods(["GET", "POST"])
 def purchase_order_new(request: HttpRequest) -> HttpResponse:
     """Create a purchase order: a draft, or confirmed at once (then the waiting

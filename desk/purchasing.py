@@ -28,11 +28,11 @@ from django_htmx.http import (
 from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
-from config.roles import ALL_ROLES, Role, has_role
+from config.roles import Role, has_role
 from desk.delays import already_submitted
 from desk.filters import PurchaseOrderFilterForm
 from desk.forms.purchasing import MoveExpectedDateForm, PurchaseOrderActionForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import client_redirect, is_fragment_request
 from desk.tables.cells import po_status_badge
 from desk.tables.purchasing import PurchaseOrderTable
@@ -53,7 +53,7 @@ from suppliers.models import (
 PURCHASE_ORDER_PAGE_SIZE = 50
 
 
-@role_required(*ALL_ROLES)
+@role_required_for("purchase-orders")
 @require_GET
 def purchase_orders(request: HttpRequest) -> HttpResponse:
     """Purchase orders, open ones by default; an htmx request gets only the table."""
@@ -141,7 +141,7 @@ def purchase_order_context(request: HttpRequest, purchase_order: PurchaseOrder) 
     }
 
 
-@role_required(*ALL_ROLES)
+@role_required_for("purchase-order")
 @require_GET
 def purchase_order(request: HttpRequest, number: str) -> HttpResponse:
     """One purchase order: lines, who waits on it, and every move of its date."""
@@ -199,7 +199,7 @@ def _move_form_checked(
     return purchase_order, form, valid
 
 
-@role_required(Role.PURCHASING)
+@role_required_for("purchase-order-move-preview")
 @require_POST
 def purchase_order_move_preview(request: HttpRequest, number: str) -> HttpResponse:
     """What moving the expected date would do (exact; nothing is saved)."""
@@ -229,7 +229,7 @@ def purchase_order_move_preview(request: HttpRequest, number: str) -> HttpRespon
     return render(request, PO_TEMPLATE, context)
 
 
-@role_required(Role.PURCHASING)
+@role_required_for("purchase-order-move")
 @require_POST
 def purchase_order_move(request: HttpRequest, number: str) -> HttpResponse:
     """Move the expected date and tell the customers it affects."""
@@ -358,7 +358,7 @@ def _purchase_order_cancelled_notice(outcome: updates.PurchaseOrderOutcome) -> s
     return " ".join(parts)
 
 
-@role_required(Role.PURCHASING)
+@role_required_for("purchase-order-confirm")
 @require_POST
 def purchase_order_confirm(request: HttpRequest, number: str) -> HttpResponse:
     """Send a draft to the supplier: the waiting lines it covers get a firm
@@ -370,7 +370,7 @@ def purchase_order_confirm(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@role_required(Role.PURCHASING)
+@role_required_for("purchase-order-cancel-preview")
 @require_GET
 def purchase_order_cancel_preview(request: HttpRequest, number: str) -> HttpResponse:
     """The cancel step: whose promise loses this supply and which emails that
@@ -400,7 +400,7 @@ def purchase_order_cancel_preview(request: HttpRequest, number: str) -> HttpResp
     return response
 
 
-@role_required(Role.PURCHASING)
+@role_required_for("purchase-order-cancel")
 @require_POST
 def purchase_order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     """Cancel a draft or an open purchase order (after the cancel step): the

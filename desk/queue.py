@@ -26,11 +26,11 @@ from django_htmx.http import (
 from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
-from config.roles import ALL_ROLES, Role, has_role
+from config.roles import Role, has_role
 from desk.filters import QueueFilter
 from desk.forms.orders import OrderLineCancelForm, OrderLinePriorityForm
 from desk.orders import validation_messages
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request, query_without
 from desk.tables.queue import QueueTable
 from notifications import updates
@@ -124,7 +124,7 @@ def queue_context(
     }
 
 
-@role_required(*ALL_ROLES)
+@role_required_for("queue")
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The backorder queue; an htmx request gets only the table fragment."""
@@ -157,7 +157,7 @@ def _csv_lines(rows: Iterable[list[Any]]) -> Iterator[str]:
         yield writer.writerow([_spreadsheet_safe(value) for value in row])
 
 
-@role_required(*ALL_ROLES)
+@role_required_for("queue-export")
 @require_GET
 def queue_export(request: HttpRequest) -> StreamingHttpResponse:
     """The queue as CSV, with the page's filters and sort, streamed row by row."""
@@ -235,7 +235,7 @@ def _line_label(line: OrderLine) -> str:
     return f"{line.order.number} · {line.product.sku}"
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("queue-line-priority")
 @require_POST
 def queue_line_priority(request: HttpRequest, line_id: int) -> HttpResponse:
     """Set a waiting line's priority from the queue; setting it twice changes nothing."""
@@ -292,7 +292,7 @@ def queue_line_priority(request: HttpRequest, line_id: int) -> HttpResponse:
     )
 
 
-@role_required(Role.CUSTOMER_SERVICE)
+@role_required_for("queue-line-cancel")
 @require_POST
 def queue_line_cancel(request: HttpRequest, line_id: int) -> HttpResponse:
     """Cancel a line's backordered remainder from the queue; the customer is told.

@@ -23,7 +23,7 @@ from config.roles import Role, has_role
 from desk.forms.queue import QueueBulkForm
 from desk.orders import can_open_outbox
 from desk.queue import QUEUE_TEMPLATE, queue_context, queue_query
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.shipping import form_errors_from
 from notifications import updates
@@ -137,7 +137,7 @@ def _bulk_job_response(request: HttpRequest, job: BulkJob, *, started: bool) -> 
     return response
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("queue-jobs")
 @require_POST
 def queue_jobs(request: HttpRequest) -> HttpResponse:
     """Start a bulk action on the ticked queue lines: email their customers
@@ -188,7 +188,7 @@ def queue_jobs(request: HttpRequest) -> HttpResponse:
     return _bulk_job_response(request, job, started=True)
 
 
-@role_required(Role.CUSTOMER_SERVICE, Role.PURCHASING)
+@role_required_for("queue-job")
 @require_GET
 def queue_job(request: HttpRequest, job_id: int) -> HttpResponse:
     """A bulk job's progress: the bar polls this every second until it is done."""

@@ -21,9 +21,8 @@ from django_htmx.http import (
 from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
-from config.roles import Role
 from desk.forms.receiving import PurchaseOrderReceiveForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.tables.receiving import ReceivingTable
 from notifications import updates
@@ -43,7 +42,7 @@ from suppliers.models import (
 RECEIVING_PAGE_SIZE = 50
 
 
-@role_required(Role.WAREHOUSE, Role.PURCHASING)
+@role_required_for("receiving")
 @require_GET
 def receiving(request: HttpRequest) -> HttpResponse:
     """The open purchase orders, soonest expected first, each linking to its receive form."""
@@ -101,7 +100,7 @@ def receive_form_context(
     }
 
 
-@role_required(Role.WAREHOUSE)
+@role_required_for("purchase-order-receive")
 @require_GET
 def purchase_order_receive(request: HttpRequest, number: str) -> HttpResponse:
     """The receive form of one purchase order; `?fill=all` fills in every
@@ -152,7 +151,7 @@ def _receipt_summary(result: ReceiptResult, products: dict[int, Any]) -> dict[st
     }
 
 
-@role_required(Role.WAREHOUSE)
+@role_required_for("purchase-order-receive-submit")
 @require_POST
 def purchase_order_receive_submit(request: HttpRequest, number: str) -> HttpResponse:
     """Receive the units typed into the receive form and allocate them to the queue.

@@ -14,9 +14,8 @@ from django_htmx.http import (
 )
 
 from config.db import ConcurrencyConflict
-from config.roles import Role
 from desk.forms.shipping import ShipOrderForm
-from desk.roles import role_required
+from desk.roles import role_required_for
 from desk.shared import form_errors_from, is_fragment_request
 from notifications import updates
 from orders.selectors.shipping import shipping_order, shipping_orders
@@ -24,7 +23,7 @@ from orders.selectors.shipping import shipping_order, shipping_orders
 SHIPPING_PAGE_SIZE = 50
 
 
-@role_required(Role.WAREHOUSE)
+@role_required_for("shipping")
 @require_GET
 def shipping(request: HttpRequest) -> HttpResponse:
     """Orders with allocated units, oldest first, each with its ship form.
@@ -54,7 +53,7 @@ def shipping(request: HttpRequest) -> HttpResponse:
 SHIPPING_TEMPLATE = "desk/shipping.html"
 
 
-@role_required(Role.WAREHOUSE)
+@role_required_for("order-ship")
 @require_POST
 def order_ship(request: HttpRequest, number: str) -> HttpResponse:
     """Ship everything allocated on an order with a tracking number; the

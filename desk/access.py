@@ -1,0 +1,111 @@
+"""Who may use each staff URL: DESIGN.md's role table, URL by URL, in one place.
+
+Every staff view checks its own entry (`desk.roles.role_required_for(url name)`),
+the pages hide a control its role may not use (`may`), the navigation lists the
+pages a role may open, and tests/test_url_roles.py walks this table against
+every URL pattern. A new URL without an entry fails that test, so no page ships
+without a decision about who may use it. Superusers may do everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from config.roles import Role, has_role
+
+W, CS, P = Role.WAREHOUSE, Role.CUSTOMER_SERVICE, Role.PURCHASING
+ALL = frozenset({W, CS, P})
+NONE: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class Access:
+    """The roles that may GET (and HEAD) a URL, and those that may POST to it.
+
+    No roles for a method means the view does not answer it: the check then
+    uses the other method's roles, and the view itself answers 405.
+    """
+
+    get: frozenset[Role] = NONE
+    post: frozenset[Role] = NONE
+
+    def roles_for(self, method: str) -> frozenset[Role]:
+        if method in ("GET", "HEAD"):
+            roles = self.get
+        elif method == "POST":
+            roles = self.post
+        else:
+            roles = NONE
+        return roles or (self.get | self.post)
+
+
+def _view(*roles: Role) -> Access:
+    return Access(get=frozenset(roles))
+
+
+def _act(*roles: Role) -> Access:
+    return Access(post=frozenset(roles))
+
+
+ACCESS: dict[str, Access] = {
+    "home": _view(*ALL),
+    "dashboard": _view(*ALL),
+    # /queue/: everyone views; customer service cancels, sets priority and
+    # notifies; purchasing sets priority (the queue-jobs view keeps "notify"
+    # to customer service: the kind is in the form, not the URL).
+    "queue": _view(*ALL),
+    "queue-export": _view(*ALL),
+    "queue-line-priority": _act(CS, P),
+    "queue-line-cancel": _act(CS),
+    "queue-jobs": _act(CS, P),
+    "queue-job": _view(CS, P),
+    # /receiving/: warehouse receives, purchasing views.
+    "receiving": _view(W, P),
+    "purchase-order-receive": _view(W),
+    "purchase-order-receive-submit": _act(W),
+    # /purchase-orders/…: warehouse and customer service view; purchasing
+    # creates, confirms, cancels and moves dates.
+    "purchase-orders": _view(*ALL),
+    "purchase-order": _view(*ALL),
+    "purchase-order-new": Access(get=frozenset({P}), post=frozenset({P})),
+    "purchase-order-move-preview": _act(P),
+    "purchase-order-move": _act(P),
+    "purchase-order-confirm": _act(P),
+    "purchase-order-cancel-preview": _view(P),
+    "purchase-order-cancel": _act(P),
+    # /shipping/: warehouse only.
+    "shipping": _view(W),
+    "order-ship": _act(W),
+    # /products/<sku>/: everyone views; warehouse adjusts stock.
+    "product": _view(*ALL),
+    "product-adjust": _act(W),
+    # /orders/<number>/, /customers/<id>/: everyone views; customer service
+    # does everything there (purchasing sets priority on /queue/ only).
+    "order": _view(*ALL),
+    "customer": _view(*ALL),
+    "order-messages": _view(*ALL),
+    "customer-messages": _view(*ALL),
+    "order-line-cancel": _act(CS),
+    "order-line-priority": _act(CS),
+    # /delays/: customer service acts, purchasing views.
+    "delays": _view(CS, P),
+    "delay-customer-note": _act(CS),
+    "delay-discount": _act(CS),
+    "delay-order-note": _act(CS),
+    "delay-line-substitute": _act(CS),
+    "delay-line-cancel": _act(CS),
+    # /outbox/: customer service and purchasing view. Sending a failed message
+    # again is customer service's, though DESIGN.md's table says "view" only.
+    "outbox": _view(CS, P),
+    "outbox-message": _view(CS, P),
+    "outbox-message-resend": _act(CS),
+    # /policy/: customer service views, purchasing edits.
+    "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
+}
+
+
+def may(user: Any, url_name: str, method: str = "POST") -> bool:
+    """True if the table lets `user` use `url_name` with `method`: for showing
+    a control only to those whom its view will let through."""
+    return has_role(user, *ACCESS[url_name].roles_for(method))
