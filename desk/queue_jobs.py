@@ -63,6 +63,17 @@ def _bulk_job_summary(job: BulkJob) -> str:
                 )
                 % {"count": count}
             )
+        if count := outcome.get("already_told", 0):
+            parts.append(
+                ngettext(
+                    "%(count)d had this update about the same lines within the policy's combine "
+                    "window and was not emailed again.",
+                    "%(count)d had this update about the same lines within the policy's combine "
+                    "window and were not emailed again.",
+                    count,
+                )
+                % {"count": count}
+            )
     else:
         count = outcome.get("changed", 0)
         parts.append(

@@ -4,6 +4,8 @@ safe to run twice."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,11 +23,13 @@ from notifications.models import (
     BulkJob,
     BulkJobKind,
     BulkJobStatus,
+    CompensationPolicy,
+    Notification,
     NotificationKind,
 )
 from notifications.services.outbox import notification_enqueue
 from notifications.updates.telling import customer_links, line_context, telling_customers
-from orders.models import OrderLine
+from orders.models import Customer, OrderLine
 from orders.services import priority as queue_priority
 
 BULK_JOB_CHUNK = 25
@@ -37,6 +41,12 @@ BULK_JOB_REPUBLISH_AFTER = dt.timedelta(seconds=30)
 
 
 bulk_logger = logging.getLogger(__name__)
+
+
+# "Where you stand" is worth one email per customer per state of their lines
+# within the policy's combine window, however many jobs ask for it. With the
+# window at 0 (combining off) a double-click still is not a second email.
+BULK_NOTIFY_MIN_WINDOW = dt.timedelta(minutes=1)
 
 
 @retry_on_conflict()
@@ -134,10 +144,11 @@ def bulk_job_run(*, job_id: int, chunk_size: int = BULK_JOB_CHUNK) -> BulkJob:
 
     Safe to run again at any point (a redelivered task, a second publish, a
     worker killed mid-chunk): a chunk's changes and its `done` commit together,
-    so a re-run starts after the last committed chunk; a message's dedup key
-    names the job and the customer, so no customer is emailed twice; a
-    priority already set is left alone. An unexpected error marks the job
-    failed with the error, and what the committed chunks did stays done.
+    so a re-run starts after the last committed chunk; a customer already told
+    the same about the same lines within the policy's window is not emailed
+    again, by this job or another (`_bulk_notify`); a priority already set is
+    left alone. An unexpected error marks the job failed with the error, and
+    what the committed chunks did stays done.
     """
     BulkJob.objects.filter(pk=job_id, status=BulkJobStatus.PENDING).update(
         status=BulkJobStatus.RUNNING
@@ -195,7 +206,15 @@ def _bulk_job_run_chunk(*, job_id: int, chunk_size: int) -> bool:
 
 def _bulk_notify(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
     """One "where it stands" email per customer, listing their selected lines
-    still waiting with today's promised dates."""
+    still waiting with today's promised dates.
+
+    Not twice for the same news: a customer already sent this email about the
+    same lines in the same state (quantities, promised dates) within the
+    policy's combine window is skipped ("already_told"), whichever job sent it.
+    Each customer's row is locked first (in primary-key order), so jobs running
+    at once take turns per customer and the second sees the first's message;
+    the dedup key (customer, lines and state, window bucket) is the backstop.
+    """
     by_customer: dict[int, list[OrderLine]] = defaultdict(list)
     lines = list(
         OrderLine.objects.select_related("order__customer", "product")
@@ -205,12 +224,44 @@ def _bulk_notify(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
     for line in lines:
         by_customer[line.order.customer_id].append(line)
     outcome = {"messages": 0, "opted_out": 0, "not_waiting": len(line_ids) - len(lines)}
+    waiting_by_customer = {
+        customer_id: [line for line in customer_lines if line.backordered]
+        for customer_id, customer_lines in by_customer.items()
+    }
+    to_tell = sorted(pk for pk, waiting in waiting_by_customer.items() if waiting)
+    # The lock, then the lines read again under it: what a job waited for may
+    # have changed them (a cancellation, a receipt).
+    list(Customer.objects.select_for_update().filter(pk__in=to_tell).order_by("pk"))
+    current = OrderLine.objects.select_related("order__customer", "product").in_bulk(
+        [line.pk for pk in to_tell for line in waiting_by_customer[pk]]
+    )
+    window = max(
+        dt.timedelta(minutes=CompensationPolicy.current().combine_window_minutes),
+        BULK_NOTIFY_MIN_WINDOW,
+    )
+    now = timezone.now()
     for customer_id in sorted(by_customer):
-        waiting = [line for line in by_customer[customer_id] if line.backordered]
+        waiting = [
+            current[line.pk]
+            for line in waiting_by_customer[customer_id]
+            if line.pk in current and current[line.pk].backordered
+        ]
         outcome["not_waiting"] += len(by_customer[customer_id]) - len(waiting)
         if not waiting:
             continue
         customer = waiting[0].order.customer
+        if customer.email_opt_out:
+            outcome["opted_out"] += 1
+            continue
+        state = _where_you_stand_state(waiting)
+        if Notification.objects.filter(
+            customer_id=customer_id,
+            kind=NotificationKind.PROMISE_UPDATE,
+            dedup_key__startswith=f"{state}:",
+            created_at__gte=now - window,
+        ).exists():
+            outcome["already_told"] = outcome.get("already_told", 0) + 1
+            continue
         orders_told = list({line.order_id: line.order for line in waiting}.values())
         # One order: it is the message's order, with the customer's links.
         # Several: the message is the customer's, and names the orders.
@@ -220,15 +271,28 @@ def _bulk_notify(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
             "order_numbers": [sales_order.number for sales_order in orders_told],
             **(customer_links(order) if order is not None else {}),
         }
+        minutes = int(window.total_seconds() // 60)
+        bucket = int(now.timestamp() // window.total_seconds())
         notification = notification_enqueue(
             kind=NotificationKind.PROMISE_UPDATE,
             customer=customer,
             order=order,
             context=context,
-            dedup_key=f"bulk:{job.pk}:customer:{customer_id}",
+            dedup_key=f"{state}:{minutes}m{bucket}",
         )
         outcome["messages" if notification is not None else "opted_out"] += 1
     return outcome
+
+
+def _where_you_stand_state(lines: Sequence[OrderLine]) -> str:
+    """The customer and what the email would tell them about each line: two
+    jobs that find the same state write the same key (`bulk:<customer>:<digest>`)."""
+    told = sorted(
+        (line.pk, line.backordered, str(line.promised_date or ""), line.promise_is_estimate)
+        for line in lines
+    )
+    digest = hashlib.sha256(json.dumps(told).encode()).hexdigest()[:32]
+    return f"bulk:{lines[0].order.customer_id}:{digest}"
 
 
 def _bulk_reprioritise(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:

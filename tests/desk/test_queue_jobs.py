@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from config.roles import Role
 from notifications import updates
-from notifications.models import BulkJob, BulkJobKind, BulkJobStatus
+from notifications.models import BulkJob, BulkJobKind, BulkJobStatus, Notification
 from orders.models import OrderLine
 from tests.notifications.test_bulk_jobs import all_lines, start
 
@@ -191,3 +191,24 @@ def test_warehouse_may_not_watch_a_job(
 
 def test_an_unknown_job_is_404(client_as: Callable[..., Client]) -> None:
     assert client_as(Role.CUSTOMER_SERVICE).get("/queue/jobs/9999/").status_code == 404
+
+
+def test_the_same_notify_post_twice_emails_each_customer_once(
+    client_as: Callable[..., Client],
+    queue: dict[str, list[OrderLine]],
+    django_capture_on_commit_callbacks,
+) -> None:
+    client = client_as(Role.CUSTOMER_SERVICE)
+    data = {"kind": "notify", "lines": [line.pk for line in all_lines(queue)]}
+
+    # a double-click: two jobs, each run by its task at commit (embedded mode)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(JOBS, data, headers=HX)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(JOBS, data, headers=HX)
+
+    assert Notification.objects.filter(kind="promise_update").count() == 3  # Ann, Ben, Cai
+    first, second = BulkJob.objects.order_by("pk")
+    assert first.outcome["messages"] == 3 and second.outcome["messages"] == 0
+    progress = client.get(reverse("queue-job", args=[second.pk]), headers=HX)
+    assert "3 had this update about the same lines" in progress.content.decode()

@@ -4,16 +4,21 @@ on Redis. The views that start a job and report its progress: tests/desk/test_qu
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 import time
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.utils import timezone
 
 from notifications import updates
 from notifications.models import (
     BulkJob,
     BulkJobKind,
     BulkJobStatus,
+    CompensationPolicy,
     Notification,
     NotificationKind,
 )
@@ -66,7 +71,7 @@ def test_notify_writes_one_email_per_customer_listing_their_lines(
     assert ann.order is None  # two orders: the message is the customer's
     assert [line["sku"] for line in ann.context["lines"]] == ["LAMP", "CHAIR", "DESK"]
     assert ann.context["order_numbers"] == sorted({line.order.number for line in queue["ann"]})
-    assert ann.dedup_key == f"bulk:{job.pk}:customer:{queue['ann'][0].order.customer_id}"
+    assert ann.dedup_key.startswith(f"bulk:{queue['ann'][0].order.customer_id}:")
     assert "Here is where the items you are waiting for stand in your orders" in ann.body_text
     ben = by_customer["Ben"]
     assert ben.order == queue["ben"][0].order  # one order: its links come along
@@ -146,6 +151,112 @@ def test_a_failing_chunk_fails_the_job_keeps_what_was_done_and_a_rerun_finishes(
     finished = updates.bulk_job_run(job_id=job.pk, chunk_size=2)
     assert finished.status == BulkJobStatus.DONE and finished.done == 7
     assert sorted(m.customer.name for m in update_messages()) == ["Ann", "Ben", "Cai"]
+
+
+# --- one "where you stand" per customer and state, whatever the number of jobs (#5) ----
+
+
+def test_the_same_job_twice_emails_each_customer_once(
+    queue: dict[str, list[OrderLine]],
+) -> None:
+    # given: the same bulk "email their customers", started twice
+    first = start(BulkJobKind.NOTIFY, all_lines(queue))
+    second = start(BulkJobKind.NOTIFY, all_lines(queue))
+
+    # when both run
+    first = updates.bulk_job_run(job_id=first.pk, chunk_size=2)
+    second = updates.bulk_job_run(job_id=second.pk, chunk_size=2)
+
+    # then each customer got one email, and the second job says why it sent none
+    assert sorted(m.customer.name for m in update_messages()) == ["Ann", "Ben", "Cai"]
+    assert first.outcome == {"messages": 3, "opted_out": 1, "not_waiting": 0}
+    assert second.outcome == {"messages": 0, "opted_out": 1, "not_waiting": 0, "already_told": 3}
+
+
+def test_a_customer_whose_lines_changed_is_told_again(
+    queue: dict[str, list[OrderLine]], shop: Shop
+) -> None:
+    updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, all_lines(queue)).pk)
+
+    # one of Ben's two lines is cancelled: what he would be told is different now
+    updates.order_line_cancel(line=queue["ben"][1], reason="phoned", by=shop.clerk)
+    again = updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, all_lines(queue)).pk)
+
+    assert again.outcome == {"messages": 1, "opted_out": 1, "not_waiting": 1, "already_told": 2}
+    bens = [m for m in update_messages() if m.customer.name == "Ben"]
+    assert [len(m.context["lines"]) for m in bens] == [2, 1]
+
+
+def test_a_customer_is_told_again_once_the_policys_window_has_passed(
+    queue: dict[str, list[OrderLine]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = dt.timedelta(minutes=CompensationPolicy.current().combine_window_minutes)
+    real_now = timezone.now
+    updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, queue["cai"]).pk)
+
+    def later(by: dt.timedelta) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: real_now() + by)
+
+    later(window - dt.timedelta(seconds=5))
+    inside = updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, queue["cai"]).pk)
+    later(window + dt.timedelta(seconds=1))
+    after = updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, queue["cai"]).pk)
+
+    assert inside.outcome.get("already_told") == 1 and inside.outcome["messages"] == 0
+    assert after.outcome["messages"] == 1 and "already_told" not in after.outcome
+    assert len(update_messages()) == 2
+
+
+def test_with_combining_off_a_double_click_still_sends_one_email(
+    queue: dict[str, list[OrderLine]],
+) -> None:
+    CompensationPolicy.objects.filter(pk=CompensationPolicy.current().pk).update(
+        combine_window_minutes=0
+    )
+
+    for _ in range(2):
+        updates.bulk_job_run(job_id=start(BulkJobKind.NOTIFY, queue["cai"]).pk)
+
+    assert len(update_messages()) == 1
+    assert dt.timedelta(0) < bulk.BULK_NOTIFY_MIN_WINDOW
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_four_jobs_running_at_once_email_each_customer_once(
+    queue: dict[str, list[OrderLine]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given four identical jobs, not yet run (their publish is held back)
+    monkeypatch.setattr(bulk, "_publish_bulk_job", lambda job_id: True)
+    jobs = [start(BulkJobKind.NOTIFY, all_lines(queue)).pk for _ in range(4)]
+    gate = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job_id: int) -> None:
+        try:
+            gate.wait(timeout=10)
+            updates.bulk_job_run(job_id=job_id, chunk_size=2)
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when four workers run them at the same moment, each on its own connection
+    threads = [threading.Thread(target=run, args=(job_id,)) for job_id in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # then every job finished, and each customer got one email
+    assert errors == []
+    finished = BulkJob.objects.filter(pk__in=jobs)
+    assert {(job.status, job.done) for job in finished} == {(BulkJobStatus.DONE, 7)}, [
+        job.error for job in finished
+    ]
+    assert sorted(m.customer.name for m in update_messages()) == ["Ann", "Ben", "Cai"]
+    assert sum(job.outcome["messages"] for job in finished) == 3
+    assert sum(job.outcome.get("already_told", 0) for job in finished) == 9
 
 
 def test_lines_no_longer_waiting_are_skipped(queue: dict[str, list[OrderLine]], shop) -> None:
