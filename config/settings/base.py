@@ -139,11 +139,14 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
-    # Ours, lowest first: notifications → orders → suppliers → inventory.
+    # Swagger UI's files from ninja/static: the API's docs page loads nothing from a CDN.
+    "ninja",
+    # Ours, lowest first: notifications → orders → suppliers → inventory; then api.
     "inventory",
     "suppliers",
     "orders",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
