@@ -40,7 +40,8 @@ class IdempotencyInFlight(Exception):
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: dict[str, Any]
+    content: str
+    """The JSON body, as sent."""
     replayed: bool = False
 
 
@@ -97,7 +98,7 @@ def _claim(*, api_key: ApiKey, key: str, fingerprint: str) -> IdempotencyRecord 
             raise IdempotencyInFlight
         assert existing.response_status is not None
         return Answer(
-            status=existing.response_status, body=existing.response_body or {}, replayed=True
+            status=existing.response_status, content=existing.response_body, replayed=True
         )
     raise IdempotencyInFlight
 
@@ -109,7 +110,7 @@ def _run_and_keep(*, record_id: int, run: Callable[[], Answer]) -> Answer:
     IdempotencyRecord.objects.filter(pk=record_id).update(
         state=IdempotencyState.COMPLETED,
         response_status=answer.status,
-        response_body=answer.body,
+        response_body=answer.content,
         completed_at=timezone.now(),
     )
     return answer

@@ -86,7 +86,8 @@ class IdempotencyRecord(models.Model):
         _("state"), max_length=10, choices=IdempotencyState, default=IdempotencyState.IN_FLIGHT
     )
     response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
-    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    # The answer's JSON as sent, byte for byte (a JSONField would reorder its keys).
+    response_body = models.TextField(_("response body"), blank=True, default="")
     created_at = models.DateTimeField(_("created at"), db_index=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field as NinjaField
@@ -17,7 +20,7 @@ from api.idempotency import (
     request_fingerprint,
 )
 from api.models import Scope
-from api.problems import Problem, ProblemError, problem_body, problem_response
+from api.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemError, problem_body
 from api.schemas import OrderIn, OrderList, OrderOut
 from api.services import LinesRefused, StorefrontLine, UnknownWarehouse, storefront_order_place
 from notifications.updates.telling import customer_links
@@ -78,17 +81,20 @@ def order_document(order: SalesOrder) -> dict:
     ).model_dump(mode="json")
 
 
+def _problem_answer(body: dict[str, Any]) -> Answer:
+    return Answer(status=body["status"], content=json.dumps(body))
+
+
 def _duplicate(order: SalesOrder) -> Answer:
-    return Answer(
-        status=409,
-        body=problem_body(
+    return _problem_answer(
+        problem_body(
             409,
             f"The order {order.external_reference!r} of this channel exists already: "
             f"{order.number}.",
             kind="duplicate-order",
             title="Order exists",
             order_url=order_url(order),
-        ),
+        )
     )
 
 
@@ -100,10 +106,14 @@ def _json(document: Schema, status: int = 200) -> HttpResponse:
 
 def _answer(answer: Answer) -> HttpResponse:
     if answer.status >= 400:
-        response = problem_response(answer.body)
+        response = HttpResponse(
+            answer.content, status=answer.status, content_type=PROBLEM_CONTENT_TYPE
+        )
     else:
-        response = _json(OrderOut.model_validate(answer.body), answer.status)
-        response["Location"] = answer.body["url"]
+        response = HttpResponse(
+            answer.content, status=answer.status, content_type="application/json"
+        )
+        response["Location"] = json.loads(answer.content)["url"]
     if answer.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
@@ -159,9 +169,8 @@ def order_create(
                 payment_status=payload.payment_status,
             )
         except LinesRefused as refused:
-            return Answer(
-                status=422,
-                body=problem_body(
+            return _problem_answer(
+                problem_body(
                     422,
                     str(refused),
                     kind="order-refused",
@@ -176,9 +185,8 @@ def order_create(
                 ),
             )
         except UnknownWarehouse:
-            return Answer(
-                status=422,
-                body=problem_body(
+            return _problem_answer(
+                problem_body(
                     422,
                     "No warehouse has this code.",
                     kind="validation",
@@ -188,7 +196,9 @@ def order_create(
             )
         placed = storefront_order(channel=api_key.channel, number=order.number)
         assert placed is not None
-        return Answer(status=201, body=order_document(placed))
+        return Answer(
+            status=201, content=OrderOut.model_validate(order_document(placed)).model_dump_json()
+        )
 
     try:
         answer = idempotent_answer(
