@@ -33,7 +33,8 @@ from orders.selectors.storefront import (
 
 router = Router(tags=["orders"])
 
-ERRORS = {401: Problem, 403: Problem}
+# Every operation: no key (401), no scope (403), parameters off the schema (422).
+ERRORS = {401: Problem, 403: Problem, 422: Problem}
 WRITE_ERRORS = {**ERRORS, 400: Problem, 409: Problem, 413: Problem, 422: Problem}
 
 
