@@ -84,3 +84,14 @@ def api_keys_revoke(*, api_keys: Iterable[ApiKey]) -> int:
     return ApiKey.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+DEMO_KEY_NAME = "Demo storefront"
+
+
+@transaction.atomic
+def demo_api_key_make() -> NewApiKey:
+    """A fresh demo key with every scope, on the web channel; earlier demo keys
+    are revoked (their secrets were printed once and cannot be shown again)."""
+    api_keys_revoke(api_keys=ApiKey.objects.filter(name=DEMO_KEY_NAME))
+    return api_key_create(name=DEMO_KEY_NAME, channel=Channel.WEB, by=None)
