@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field as NinjaField
@@ -185,6 +187,15 @@ def order_create(
                     ],
                 ),
             )
+        except (DjangoValidationError, IntegrityError):
+            # Another request placed this external id between the check above and
+            # the insert (intake's check, or the unique constraint, found it).
+            raced = storefront_order_by_external_reference(
+                channel=api_key.channel, reference=payload.external_id
+            )
+            if raced is None:
+                raise
+            return _duplicate(raced)
         except UnknownWarehouse:
             return _problem_answer(
                 problem_body(

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import Client
 
+from api import orders
 from api.models import IdempotencyRecord
 from notifications.models import Notification, NotificationKind
 from orders.models import Customer, OrderLine, PaymentStatus, SalesOrder
@@ -186,3 +187,21 @@ def test_unknown_paths_and_methods_answer_problems(api_key) -> None:
     assert wrong.status_code == 405
     assert wrong["Content-Type"] == "application/problem+json"
     assert json.loads(wrong.content)["status"] == 405
+
+
+def test_an_external_id_placed_by_a_racing_request_is_409(stocked, api_key, monkeypatch) -> None:
+    # given: the order exists, but this request's first look missed it (a race)
+    first = post_order(api_key.key, order_body()).json()
+    real = orders.storefront_order_by_external_reference
+    looks = iter([None])
+    monkeypatch.setattr(
+        orders,
+        "storefront_order_by_external_reference",
+        lambda **kwargs: next(looks, None) or real(**kwargs),
+    )
+    # when
+    response = post_order(api_key.key, order_body())
+    # then: intake's own check answers, as 409 with the order, not 500
+    assert response.status_code == 409
+    assert response.json()["order_url"] == first["url"]
+    assert SalesOrder.objects.count() == 1

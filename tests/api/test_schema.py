@@ -5,9 +5,13 @@ conforms to the document (status, content type, body). Deterministic
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config._checks import PositiveDataAcceptanceConfig
 
@@ -29,8 +33,17 @@ schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
 
 
 @pytest.fixture
-def catalogue(stocked: Shop, api_key: NewApiKey) -> NewApiKey:
-    return api_key
+def catalogue(stocked: Shop, api_key: NewApiKey) -> Iterator[NewApiKey]:
+    """The shop and a key, served through the real WSGI handler. Like Django's test
+    client, keep the handler from closing the test's connection at each request's
+    end (it would, on PostgreSQL: the test's transaction is open)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield api_key
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
