@@ -41,6 +41,9 @@ SKU_MESSAGE = _(
     "and starts with a letter or digit: no slashes or spaces."
 )
 sku_validator = RegexValidator(SKU_PATTERN, message=SKU_MESSAGE, code="invalid_sku")
+# The same pattern in the dialect of JSON Schema and OpenAPI (ECMA-262: ^…$),
+# for the storefront API's schemas.
+SKU_JSON_PATTERN = "^" + SKU_PATTERN.removeprefix(r"\A").removesuffix(r"\Z") + "$"
 
 # Units on one order line, purchase order line, stock move or stock adjustment.
 MAX_QUANTITY = 1_000_000

@@ -72,6 +72,14 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class PaymentStatus(models.TextChoices):
+    """The order's payment as the shop reports it: what a cancellation means for money."""
+
+    PAID = "paid", _("Paid")
+    AUTHORIZED = "authorized", _("Authorized")
+    UNPAID = "unpaid", _("Unpaid")
+
+
 class SalesOrder(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
@@ -80,6 +88,9 @@ class SalesOrder(models.Model):
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     external_reference = models.CharField(
         _("storefront reference"), max_length=64, blank=True, default=""
+    )
+    payment_status = models.CharField(
+        _("payment status"), max_length=10, choices=PaymentStatus, default=PaymentStatus.UNPAID
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

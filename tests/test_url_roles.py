@@ -20,9 +20,10 @@ from config.roles import Role
 from desk.access import ACCESS
 
 # Not staff pages: Django's own login/logout/password views, the admin (its own
-# staff check), and the customers' signed links (the link is the credential).
+# staff check), the customers' signed links (the link is the credential), and the
+# storefront API (its own API keys and scopes: tests/api/test_keys.py).
 PUBLIC_OR_ADMIN = {"customer-link"}
-PUBLIC_PREFIXES = ("accounts/", "admin/")
+PUBLIC_PREFIXES = ("accounts/", "admin/", "api/")
 
 
 def _named_patterns(

@@ -139,11 +139,14 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
-    # Ours, lowest first: notifications → orders → suppliers → inventory.
+    # Swagger UI's files from ninja/static: the API's docs page loads nothing from a CDN.
+    "ninja",
+    # Ours, lowest first: notifications → orders → suppliers → inventory; then api.
     "inventory",
     "suppliers",
     "orders",
     "notifications",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -325,6 +328,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     },
     # Late purchase orders get a new date and their customers are told, daily
     # before the shop opens (orders.services.purchase_orders_sweep_overdue).
+    # Answers kept for the storefront API's Idempotency-Keys live 24 hours (api/idempotency.py).
+    "purge-idempotency-records": {
+        "task": "api.tasks.purge_idempotency_records",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 3000},
+    },
     "sweep-overdue-purchase-orders": {
         "task": "notifications.tasks.sweep_overdue_purchase_orders",
         "schedule": crontab(hour=5, minute=30),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -32,6 +33,7 @@ from orders.models import (
     Channel,
     Customer,
     OrderLine,
+    PaymentStatus,
     SalesOrder,
 )
 from orders.promising import Promise, QueueEntry, Supply, promise_at_end, promise_queue
@@ -55,6 +57,8 @@ from suppliers.models import (
 class LineRequest:
     product: Product
     quantity: int
+    unit_price: Decimal | None = None
+    """What the shop charged per unit; the product's price when not given."""
 
 
 @retry_on_conflict()
@@ -68,6 +72,7 @@ def order_place(
     channel: str = Channel.WEB,
     placed_at: dt.datetime | None = None,
     external_reference: str = "",
+    payment_status: str = PaymentStatus.UNPAID,
 ) -> SalesOrder:
     """Place an order: each line takes what is available now, the rest waits on
     backorder if the product's policy allows it.
@@ -147,6 +152,7 @@ def order_place(
         channel=channel,
         placed_at=placed,
         external_reference=external_reference,
+        payment_status=payment_status,
         created_by=acting_user(by),
     )
     _sales_order_insert(order, placed=placed)
@@ -251,7 +257,7 @@ def _new_line(
         warehouse=order.warehouse,
         customer_tier=customer.tier,
         placed_at=placed_at,
-        unit_price=request.product.price,
+        unit_price=request.product.price if request.unit_price is None else request.unit_price,
         ordered=request.quantity,
         allocated=take,
     )

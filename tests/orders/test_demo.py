@@ -9,6 +9,7 @@ from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 
+from api.keys import api_key_authenticate
 from inventory.models import BackorderPolicy, Product, StockMove, Warehouse
 from orders.checks import stock_problems
 from orders.models import Cancellation, Customer, OrderLine, SalesOrder, Shipment, Tier
@@ -111,7 +112,13 @@ def test_load_demo_builds_a_consistent_shop_once() -> None:
 
     # when: again
     before = shop_counts()
+    # the demo storefront key it printed works; a second run makes a new one
+    first_key = first.strip().splitlines()[-1].split("BD_API_KEY=")[1]
+    assert api_key_authenticate(key=first_key) is not None
     second = load_demo()
+    second_key = second.strip().splitlines()[-1].split("BD_API_KEY=")[1]
+    assert api_key_authenticate(key=second_key) is not None
+    assert api_key_authenticate(key=first_key) is None
     # then: nothing is duplicated
     assert "already loaded" in second
     assert shop_counts() == before

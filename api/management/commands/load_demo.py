@@ -3,15 +3,18 @@ from argparse import ArgumentParser
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from api.keys import demo_api_key_make
 from notifications.demo import demo_shop_load
 from orders.fixtures.demo_users import DEMO_PASSWORD, DEMO_USERS, demo_users_load
 
 
 class Command(BaseCommand):
+    """In `api`, the top layer, because it makes an API key as well as the shop."""
+
     help = (
         "Load the demo users and the demo shop (products, customers, six weeks of orders, "
-        "purchase orders and backorders, with the emails customers were sent). Safe to run "
-        "twice; refused in production."
+        "purchase orders and backorders, with the emails customers were sent), and print a "
+        "demo API key with every scope. Safe to run twice; refused in production."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         )
         if summary is None:
             return
+        demo_key = demo_api_key_make()
         if not summary.created:
             self.stdout.write(
                 f"The demo shop is already loaded ({summary.products} products); skipped it."
@@ -47,4 +51,8 @@ class Command(BaseCommand):
             f"  {summary.open_purchase_orders} open purchase orders "
             f"({summary.overdue_purchase_orders} overdue), "
             f"{summary.date_revisions} expected-date revisions"
+        )
+        self.stdout.write(
+            "Demo storefront API key (every scope, channel web; a new one on each run):\n"
+            f"  export BD_API_KEY={demo_key.key}"
         )

@@ -1,0 +1,113 @@
+"""The storefront's order documents, in and out. Bounds come from the models'
+limits (inventory.limits), so the API refuses what the admin and forms refuse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Field, Schema
+from pydantic import AwareDatetime, field_validator
+
+from inventory.limits import MAX_QUANTITY, SKU_JSON_PATTERN, SKU_MAX_LENGTH
+
+MAX_LINES = 100
+
+
+class CustomerIn(Schema):
+    email: str = Field(..., min_length=3, max_length=254, examples=["ada@example.com"])
+    name: str = Field(..., min_length=1, max_length=200)
+    language: Literal["en", "id", "nl"] = "en"
+    tier: Literal[1, 2, 3] | None = Field(None, description="1 VIP, 2 preferred, 3 standard")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        try:
+            validate_email(value.strip())
+        except DjangoValidationError as error:
+            raise ValueError("Enter a valid email address.") from error
+        return value.strip()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Enter the customer's name.")
+        return value.strip()
+
+
+class LineIn(Schema):
+    sku: str = Field(..., max_length=SKU_MAX_LENGTH, pattern=SKU_JSON_PATTERN)
+    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+    unit_price: Decimal | None = Field(
+        None, ge=0, max_digits=10, decimal_places=2, description="The product's price if omitted"
+    )
+
+
+class OrderIn(Schema):
+    external_id: str = Field(
+        ..., min_length=1, max_length=64, description="The shop's order id, unique per channel"
+    )
+    placed_at: AwareDatetime | None = Field(None, description="Now if omitted")
+    customer: CustomerIn
+    lines: list[LineIn] = Field(..., min_length=1, max_length=MAX_LINES)
+    warehouse: str | None = Field(
+        None, min_length=1, max_length=16, description="A warehouse code; the first one if omitted"
+    )
+    payment_status: Literal["paid", "authorized", "unpaid"] = "unpaid"
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Enter the shop's order id.")
+        return value.strip()
+
+
+class CustomerOut(Schema):
+    email: str
+    name: str
+    language: str
+    tier: int
+
+
+class LineOut(Schema):
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    allocated: int
+    backordered: int
+    shipped: int
+    cancelled: int
+    status: str
+    promised_ship_date: dt.date | None
+    promise_is_estimate: bool
+
+
+class CustomerLinks(Schema):
+    keep_waiting_url: str
+    cancel_url: str
+
+
+class OrderOut(Schema):
+    number: str
+    url: str
+    status: str
+    channel: str
+    external_id: str
+    placed_at: dt.datetime
+    payment_status: str
+    warehouse: str
+    customer: CustomerOut
+    lines: list[LineOut]
+    customer_links: CustomerLinks | None = Field(
+        None, description="The signed links of the customer's emails, while units wait"
+    )
+
+
+class OrderList(Schema):
+    items: list[OrderOut]

@@ -1,0 +1,103 @@
+"""The storefront's use cases: an order as a shop sends it, placed through the
+same use case as the staff's (notifications.updates.order_place)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from api.models import ApiKey
+from inventory.models import Product
+from notifications import updates
+from orders.models import SalesOrder
+from orders.selectors.storefront import storefront_warehouse
+from orders.services.customers import customer_find_or_create
+from orders.services.intake import LineRequest
+
+
+@dataclass(frozen=True)
+class StorefrontLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal | None
+
+
+class LinesRefused(Exception):
+    """Lines the order cannot have; nothing was saved. Each: (line index or None, reason)."""
+
+    def __init__(self, errors: list[tuple[int | None, str]]) -> None:
+        super().__init__("; ".join(reason for _index, reason in errors))
+        self.errors = errors
+
+
+class UnknownWarehouse(Exception):
+    pass
+
+
+@transaction.atomic
+def storefront_order_place(
+    *,
+    api_key: ApiKey,
+    external_id: str,
+    placed_at: dt.datetime | None,
+    customer_email: str,
+    customer_name: str,
+    customer_language: str,
+    customer_tier: int | None,
+    lines: Sequence[StorefrontLine],
+    warehouse_code: str | None,
+    payment_status: str,
+) -> SalesOrder:
+    """Place a storefront's order on the key's channel.
+
+    Raises LinesRefused (unknown SKU, inactive, denied or over the backorder cap,
+    naming each line), UnknownWarehouse, or ValidationError for the external id
+    already taken. The customer is found by email, or made, in the same transaction.
+    """
+    warehouse = storefront_warehouse(code=warehouse_code)
+    if warehouse is None:
+        raise UnknownWarehouse(warehouse_code or "")
+    products = {p.sku: p for p in Product.objects.filter(sku__in=[line.sku for line in lines])}
+    unknown: list[tuple[int | None, str]] = [
+        (index, f"{line.sku}: no product has this SKU.")
+        for index, line in enumerate(lines)
+        if line.sku not in products
+    ]
+    if unknown:
+        raise LinesRefused(unknown)
+    customer = customer_find_or_create(
+        email=customer_email, name=customer_name, language=customer_language, tier=customer_tier
+    )
+    try:
+        return updates.order_place(
+            customer=customer,
+            warehouse=warehouse,
+            lines=[
+                LineRequest(products[line.sku], line.quantity, line.unit_price) for line in lines
+            ],
+            by=None,
+            channel=api_key.channel,
+            placed_at=placed_at,
+            external_reference=external_id,
+            payment_status=payment_status,
+        )
+    except ValidationError as error:
+        messages = getattr(error, "message_dict", {})
+        if "lines" not in messages:
+            raise
+        raise LinesRefused(
+            [(_line_index(lines, message), message) for message in messages["lines"]]
+        ) from error
+
+
+def _line_index(lines: Sequence[StorefrontLine], message: str) -> int | None:
+    """Which line a reason of intake is about: its messages start with the SKU."""
+    for index, line in enumerate(lines):
+        if message.startswith(f"{line.sku}:") or message.startswith(f"{line.sku} "):
+            return index
+    return None
