@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.forms.one_time import OneTimeForm
 from desk.widgets import Select
 from inventory.models import Product, Warehouse
+from suppliers.limits import validate_expected_date
 from suppliers.models import Supplier
 from suppliers.services import PurchaseLineRequest
 
@@ -22,6 +23,7 @@ class MoveExpectedDateForm(forms.Form):
 
     new_date = forms.DateField(
         label=_("New expected date"),
+        validators=[validate_expected_date],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
             "required": _("Enter the new expected date."),
