@@ -136,9 +136,21 @@ class _Echo:
         return value
 
 
+# A text cell starting with one of these runs as a formula in a spreadsheet,
+# also after leading blanks (spreadsheets skip spaces, tabs and line breaks).
+FORMULA_STARTS = ("=", "+", "-", "@")
+CONTROL_STARTS = ("\t", "\r", "\n")
+
+
 def _spreadsheet_safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A text cell that could run as a formula, as text (a leading apostrophe).
+
+    Only text is quoted: numbers (the position, the units) are written as
+    numbers, as before.
+    """
+    if isinstance(value, str) and (
+        value[:1] in CONTROL_STARTS or value.lstrip()[:1] in FORMULA_STARTS
+    ):
         return "'" + value
     return "" if value is None else value
 
