@@ -67,7 +67,7 @@ def test_the_export_quotes_a_customer_name_with_blanks_before_a_formula(
 
     response = client_as(Role.PURCHASING).get(EXPORT)
 
-    body = b"".join(response.streaming_content).decode()
+    body = response.getvalue().decode()
     row = next(csv.DictReader(io.StringIO(body)))
     assert row["Customer"] == "'" + name
     assert row["Product name"] == "'" + name + " lamp"
