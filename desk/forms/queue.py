@@ -5,18 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from desk.converters import largest_id
 from notifications.models import BulkJobKind
-from orders.models import OrderLine
-
-
-def largest_line_id() -> int:
-    """The largest id an order line can have: its primary key column's range."""
-    field = OrderLine._meta.pk
-    assert field is not None
-    return int(connection.ops.integer_field_range(field.get_internal_type())[1])
 
 
 class LineIdsField(forms.Field):
@@ -42,7 +34,7 @@ class LineIdsField(forms.Field):
         except (TypeError, ValueError) as error:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
         # An id no row can have (10**30) is refused here, not by the database.
-        if any(pk <= 0 or pk > largest_line_id() for pk in ids):
+        if any(pk <= 0 or pk > largest_id() for pk in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if len(ids) > self.limit:
             raise forms.ValidationError(
