@@ -55,9 +55,19 @@ def purchase_order_create(
     confirm: bool = False,
     notes: str = "",
 ) -> PurchaseOrder:
-    """Create a purchase order (a draft, or already ordered with `confirm`)."""
+    """Create a purchase order (a draft, or already ordered with `confirm`).
+
+    An expected date more than MAX_EXPECTED_DAYS_AHEAD days ahead is refused
+    (suppliers.limits), as when it is moved.
+    """
     if not lines:
         raise ValidationError({"lines": _("Add at least one product to the purchase order.")})
+    dates = {expected_date, *(request.expected_date for request in lines)}
+    for date in (date for date in dates if date is not None):
+        try:
+            validate_expected_date(date)
+        except ValidationError as error:
+            raise ValidationError({"expected_date": error.messages}) from error
     errors: list[str] = []
     for request in lines:
         try:

@@ -130,6 +130,18 @@ def test_moving_past_the_horizon_is_refused(draft) -> None:
     )
 
 
+def test_create_refuses_an_expected_date_past_the_horizon(make_user) -> None:
+    with pytest.raises(ValidationError) as refused:
+        purchase_order_create(
+            supplier=SupplierFactory.create(),
+            warehouse=WarehouseFactory.create(),
+            lines=[PurchaseLineRequest(ProductFactory.create(), 10)],
+            expected_date=dt.date(9999, 12, 31),
+            by=make_user(),
+        )
+    assert "check the year" in " ".join(refused.value.message_dict["expected_date"])
+
+
 def test_moving_one_line_only(draft) -> None:
     po, buyer = draft
     line = po.lines.order_by("pk").first()
