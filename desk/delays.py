@@ -30,6 +30,7 @@ from desk.forms.delays import (
     OrderNoteForm,
 )
 from desk.forms.orders import OrderLineCancelForm
+from desk.pagination import MAX_PAGE, page_number
 from desk.roles import role_required_for
 from desk.shared import already_submitted, is_fragment_request
 from desk.shipping import form_errors_from
@@ -92,10 +93,9 @@ def _delays_url(query: QueryDict, customer_id: int | None = None) -> str:
 
 
 def _page_number(raw: str | None) -> int:
-    try:
-        return min(max(int(raw or 1), 1), 100_000)
-    except ValueError:
-        return 1
+    # The delays selector pages its grouped rows itself; past the end the page
+    # says so and links back to the first page.
+    return min(page_number(raw), MAX_PAGE)
 
 
 def _delay_cards(

@@ -15,10 +15,10 @@ from django_htmx.http import (
     trigger_client_event,
 )
 from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
 from config.roles import Role, has_role
 from desk.filters import OutboxFilter
+from desk.pagination import page_size, table_paginate
 from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.tables.cells import held_until, status_badge
@@ -60,8 +60,11 @@ def outbox(request: HttpRequest) -> HttpResponse:
             "a date moves, an order ships or is cancelled."
         ),
     )
-    RequestConfig(request, paginate={"paginator_class": LazyPaginator, "per_page": 50}).configure(
-        table
+    RequestConfig(request, paginate=False).configure(table)  # the sort
+    table_paginate(
+        table,
+        request.GET.get(table.prefixed_page_field),
+        per_page=page_size(request.GET.get(table.prefixed_per_page_field)),
     )
     context = {"table": table, "filter": filterset, "filtered": filtered}
     template = "desk/outbox.html"

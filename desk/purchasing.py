@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,13 +24,13 @@ from django_htmx.http import (
     retarget,
     trigger_client_event,
 )
-from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
 from config.roles import Role, has_role
 from desk.delays import already_submitted
 from desk.filters import PurchaseOrderFilterForm
 from desk.forms.purchasing import MoveExpectedDateForm, PurchaseOrderActionForm
+from desk.pagination import table_paginate
 from desk.roles import role_required_for
 from desk.shared import client_redirect, is_fragment_request
 from desk.tables.cells import po_status_badge
@@ -50,8 +49,6 @@ from suppliers.models import (
     PurchaseOrderStatus,
 )
 
-PURCHASE_ORDER_PAGE_SIZE = 50
-
 
 @role_required_for("purchase-orders")
 @require_GET
@@ -61,15 +58,8 @@ def purchase_orders(request: HttpRequest) -> HttpResponse:
     table = PurchaseOrderTable(
         purchase_order_list(**filters.filters()), order_by=request.GET.getlist("sort")
     )
-    # LazyPaginator fetches one row past the page instead of counting.
-    try:
-        table.paginate(
-            paginator_class=LazyPaginator,
-            per_page=PURCHASE_ORDER_PAGE_SIZE,
-            page=request.GET.get("page") or 1,
-        )
-    except (EmptyPage, PageNotAnInteger):
-        table.paginate(paginator_class=LazyPaginator, per_page=PURCHASE_ORDER_PAGE_SIZE, page=1)
+    # Fetches one row past the page instead of counting.
+    table_paginate(table, request.GET.get("page"))
     if filters.is_active:
         table.empty_text = format_html(
             '{} <a href="{}">{}</a>',

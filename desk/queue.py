@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -23,13 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
     trigger_client_event,
 )
-from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
 from config.roles import Role, has_role
 from desk.filters import QueueFilter
 from desk.forms.orders import OrderLineCancelForm, OrderLinePriorityForm
 from desk.orders import validation_messages
+from desk.pagination import PAGE_SIZE, table_paginate
 from desk.roles import role_required_for
 from desk.shared import is_fragment_request, query_without
 from desk.tables.queue import QueueTable
@@ -37,7 +36,7 @@ from notifications import updates
 from orders.models import OrderLine
 from orders.selectors.queue import order_lines_by_id, queue_lines, queue_page_complete
 
-QUEUE_PAGE_SIZE = 50
+QUEUE_PAGE_SIZE = PAGE_SIZE
 
 
 def _queue_table(
@@ -82,15 +81,8 @@ def queue_context(
         errors=row_errors or {},
         values=row_values or {},
     )
-    # LazyPaginator fetches one row past the page instead of counting the queue.
-    try:
-        table.paginate(
-            paginator_class=LazyPaginator,
-            per_page=QUEUE_PAGE_SIZE,
-            page=query.get("page") or 1,
-        )
-    except (EmptyPage, PageNotAnInteger):
-        table.paginate(paginator_class=LazyPaginator, per_page=QUEUE_PAGE_SIZE, page=1)
+    # Fetches one row past the page instead of counting the queue.
+    table_paginate(table, query.get("page"), per_page=QUEUE_PAGE_SIZE)
     queue_page_complete([row.record for row in table.page.object_list])
     if filters.is_active:
         table.empty_text = format_html(
@@ -144,9 +136,21 @@ class _Echo:
         return value
 
 
+# A text cell starting with one of these runs as a formula in a spreadsheet,
+# also after leading blanks (spreadsheets skip spaces, tabs and line breaks).
+FORMULA_STARTS = ("=", "+", "-", "@")
+CONTROL_STARTS = ("\t", "\r", "\n")
+
+
 def _spreadsheet_safe(value: Any) -> Any:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """A text cell that could run as a formula, as text (a leading apostrophe).
+
+    Only text is quoted: numbers (the position, the units) are written as
+    numbers, as before.
+    """
+    if isinstance(value, str) and (
+        value[:1] in CONTROL_STARTS or value.lstrip()[:1] in FORMULA_STARTS
+    ):
         return "'" + value
     return "" if value is None else value
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,10 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
     trigger_client_event,
 )
-from django_tables2.paginators import LazyPaginator
 
 from config.db import ConcurrencyConflict
 from desk.forms.receiving import PurchaseOrderReceiveForm
+from desk.pagination import table_paginate
 from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.tables.receiving import ReceivingTable
@@ -39,8 +38,6 @@ from suppliers.models import (
     PurchaseOrderLine,
 )
 
-RECEIVING_PAGE_SIZE = 50
-
 
 @role_required_for("receiving")
 @require_GET
@@ -50,14 +47,7 @@ def receiving(request: HttpRequest) -> HttpResponse:
         receiving_purchase_orders(),
         empty_text=_("No purchase order is waiting to be received."),
     )
-    try:
-        table.paginate(
-            paginator_class=LazyPaginator,
-            per_page=RECEIVING_PAGE_SIZE,
-            page=request.GET.get("page") or 1,
-        )
-    except (EmptyPage, PageNotAnInteger):
-        table.paginate(paginator_class=LazyPaginator, per_page=RECEIVING_PAGE_SIZE, page=1)
+    table_paginate(table, request.GET.get("page"))
     fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     template = "desk/receiving.html#receiving-table" if fragment else "desk/receiving.html"
     response = render(request, template, {"table": table})

@@ -15,12 +15,11 @@ from django_htmx.http import (
 
 from config.db import ConcurrencyConflict
 from desk.forms.shipping import ShipOrderForm
+from desk.pagination import rows_page
 from desk.roles import role_required_for
 from desk.shared import form_errors_from, is_fragment_request
 from notifications import updates
 from orders.selectors.shipping import shipping_order, shipping_orders
-
-SHIPPING_PAGE_SIZE = 50
 
 
 @role_required_for("shipping")
@@ -31,16 +30,11 @@ def shipping(request: HttpRequest) -> HttpResponse:
     One row past the page is fetched to know whether there is a next page:
     no COUNT(*).
     """
-    try:
-        page = max(int(request.GET.get("page") or 1), 1)
-    except ValueError:
-        page = 1
-    start = (page - 1) * SHIPPING_PAGE_SIZE
-    orders = list(shipping_orders()[start : start + SHIPPING_PAGE_SIZE + 1])
+    orders, page, has_next = rows_page(shipping_orders(), request.GET.get("page"))
     context = {
-        "orders": orders[:SHIPPING_PAGE_SIZE],
+        "orders": orders,
         "page": page,
-        "next_page": page + 1 if len(orders) > SHIPPING_PAGE_SIZE else None,
+        "next_page": page + 1 if has_next else None,
         "previous_page": page - 1 if page > 1 else None,
     }
     fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """Every staff URL, and the customer link pages; config/urls.py only includes this."""
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, register_converter
 
 from desk import (
     customer_links,
@@ -18,6 +18,10 @@ from desk import (
     receiving,
     shipping,
 )
+from desk.converters import RowIdConverter
+
+# Ids in paths are <id:…>: bounded, so an id no row can have is a 404, not a 500.
+register_converter(RowIdConverter, "id")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # home
@@ -26,12 +30,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("queue/", queue.queue, name="queue"),
     path("queue/export.csv", queue.queue_export, name="queue-export"),
     path(
-        "queue/lines/<int:line_id>/priority/", queue.queue_line_priority, name="queue-line-priority"
+        "queue/lines/<id:line_id>/priority/", queue.queue_line_priority, name="queue-line-priority"
     ),
-    path("queue/lines/<int:line_id>/cancel/", queue.queue_line_cancel, name="queue-line-cancel"),
+    path("queue/lines/<id:line_id>/cancel/", queue.queue_line_cancel, name="queue-line-cancel"),
     # queue jobs
     path("queue/jobs/", queue_jobs.queue_jobs, name="queue-jobs"),
-    path("queue/jobs/<int:job_id>/", queue_jobs.queue_job, name="queue-job"),
+    path("queue/jobs/<id:job_id>/", queue_jobs.queue_job, name="queue-job"),
     # receiving
     path("receiving/", receiving.receiving, name="receiving"),
     path(
@@ -83,51 +87,51 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),
     # orders
     path("orders/<str:number>/", orders.order, name="order"),
-    path("customers/<int:customer_id>/", orders.customer, name="customer"),
+    path("customers/<id:customer_id>/", orders.customer, name="customer"),
     path("orders/<str:number>/messages/", orders.order_messages, name="order-messages"),
     path(
-        "orders/<str:number>/lines/<int:line_id>/cancel/",
+        "orders/<str:number>/lines/<id:line_id>/cancel/",
         orders.order_line_cancel,
         name="order-line-cancel",
     ),
     path(
-        "orders/<str:number>/lines/<int:line_id>/priority/",
+        "orders/<str:number>/lines/<id:line_id>/priority/",
         orders.order_line_priority,
         name="order-line-priority",
     ),
     path(
-        "customers/<int:customer_id>/messages/", orders.customer_messages, name="customer-messages"
+        "customers/<id:customer_id>/messages/", orders.customer_messages, name="customer-messages"
     ),
     # delays
     path("delays/", delays.delays, name="delays"),
     path(
-        "delays/customers/<int:customer_id>/note/",
+        "delays/customers/<id:customer_id>/note/",
         delays.delay_customer_note,
         name="delay-customer-note",
     ),
     path(
-        "delays/customers/<int:customer_id>/discount/", delays.delay_discount, name="delay-discount"
+        "delays/customers/<id:customer_id>/discount/", delays.delay_discount, name="delay-discount"
     ),
     path(
-        "delays/customers/<int:customer_id>/internal-note/",
+        "delays/customers/<id:customer_id>/internal-note/",
         delays.delay_order_note,
         name="delay-order-note",
     ),
     path(
-        "delays/customers/<int:customer_id>/lines/<int:line_id>/substitute/",
+        "delays/customers/<id:customer_id>/lines/<id:line_id>/substitute/",
         delays.delay_line_substitute,
         name="delay-line-substitute",
     ),
     path(
-        "delays/customers/<int:customer_id>/lines/<int:line_id>/cancel/",
+        "delays/customers/<id:customer_id>/lines/<id:line_id>/cancel/",
         delays.delay_line_cancel,
         name="delay-line-cancel",
     ),
     # outbox
     path("outbox/", outbox.outbox, name="outbox"),
-    path("outbox/<int:notification_id>/", outbox.outbox_message, name="outbox-message"),
+    path("outbox/<id:notification_id>/", outbox.outbox_message, name="outbox-message"),
     path(
-        "outbox/<int:notification_id>/resend/",
+        "outbox/<id:notification_id>/resend/",
         outbox.outbox_message_resend,
         name="outbox-message-resend",
     ),

@@ -61,3 +61,6 @@ handling_days_validators = range_validators(0, MAX_HANDLING_DAYS, DAYS_MESSAGE)
 # A lead time in days: a product's default, a supplier's typical one.
 MAX_LEAD_TIME_DAYS = 365
 lead_time_days_validators = range_validators(0, MAX_LEAD_TIME_DAYS, DAYS_MESSAGE)
+
+# A stock count correction is one adjustment move: MAX_QUANTITY units either way.
+ADJUSTMENT_MESSAGE = range_message(QUANTITY_MESSAGE, low=-MAX_QUANTITY, high=MAX_QUANTITY)

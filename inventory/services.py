@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from config.roles import acting_user
+from inventory.limits import ADJUSTMENT_MESSAGE, MAX_QUANTITY
 from inventory.models import StockLevel, StockMove, StockMoveKind
 
 Key = tuple[int, int]  # (product_id, warehouse_id)
@@ -118,12 +119,15 @@ def stock_level_adjust(
 ) -> StockMove:
     """Count correction on a locked level: units found (+) or lost/damaged (−).
 
-    Refused when it would take on-hand below what is allocated to orders.
+    Refused when it would take on-hand below what is allocated to orders, or
+    moves more than MAX_QUANTITY units either way (inventory.limits).
     """
     if isinstance(change, bool) or not isinstance(change, int):
         raise ValidationError({"change": _("Enter a whole number of units.")})
     if change == 0:
         raise ValidationError({"change": _("Enter a change other than zero.")})
+    if abs(change) > MAX_QUANTITY:
+        raise ValidationError({"change": ADJUSTMENT_MESSAGE})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the stock changes.")})

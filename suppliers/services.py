@@ -21,6 +21,7 @@ from config.db import retry_on_conflict
 from config.roles import acting_user
 from inventory.models import Product, Warehouse
 from inventory.services import require_positive_quantity
+from suppliers.limits import validate_expected_date
 from suppliers.models import (
     OPEN_PO_STATUSES,
     ExpectedDateRevision,
@@ -54,9 +55,19 @@ def purchase_order_create(
     confirm: bool = False,
     notes: str = "",
 ) -> PurchaseOrder:
-    """Create a purchase order (a draft, or already ordered with `confirm`)."""
+    """Create a purchase order (a draft, or already ordered with `confirm`).
+
+    An expected date more than MAX_EXPECTED_DAYS_AHEAD days ahead is refused
+    (suppliers.limits), as when it is moved.
+    """
     if not lines:
         raise ValidationError({"lines": _("Add at least one product to the purchase order.")})
+    dates = {expected_date, *(request.expected_date for request in lines)}
+    for date in (date for date in dates if date is not None):
+        try:
+            validate_expected_date(date)
+        except ValidationError as error:
+            raise ValidationError({"expected_date": error.messages}) from error
     errors: list[str] = []
     for request in lines:
         try:
@@ -139,12 +150,18 @@ def purchase_order_move_expected_date(
     """Move the expected date of the outstanding lines (all, or `line_ids`).
 
     Each line that actually moves gets a revision row (old, new, reason, who).
+    A date more than MAX_EXPECTED_DAYS_AHEAD days ahead is refused
+    (suppliers.limits): promises are computed from it.
     """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the date moves; customers may be told.")})
     if not isinstance(new_date, dt.date):
         raise ValidationError({"new_date": _("Enter a valid date.")})
+    try:
+        validate_expected_date(new_date)
+    except ValidationError as error:
+        raise ValidationError({"new_date": error.messages}) from error
     order = _locked(purchase_order)
     if order.status not in (PurchaseOrderStatus.DRAFT, *OPEN_PO_STATUSES):
         raise ValidationError(

@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.forms.one_time import OneTimeForm
 from desk.widgets import Select
+from inventory.limits import MAX_QUANTITY
 from inventory.models import Product, Warehouse
+from suppliers.limits import validate_expected_date
 from suppliers.models import Supplier
 from suppliers.services import PurchaseLineRequest
 
@@ -22,6 +24,7 @@ class MoveExpectedDateForm(forms.Form):
 
     new_date = forms.DateField(
         label=_("New expected date"),
+        validators=[validate_expected_date],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
             "required": _("Enter the new expected date."),
@@ -42,7 +45,7 @@ PURCHASE_ORDER_ROWS = 5
 PURCHASE_ORDER_MAX_ROWS = 100
 
 
-PURCHASE_ORDER_MAX_UNITS = 1_000_000
+PURCHASE_ORDER_MAX_UNITS = MAX_QUANTITY
 
 
 _QUANTITY_MESSAGE = _("Enter a whole number of units above zero.")
@@ -82,6 +85,7 @@ class PurchaseOrderCreateForm(OneTimeForm):
     )
     expected_date = forms.DateField(
         label=_("Expected date"),
+        validators=[validate_expected_date],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={
             "required": _("Enter the expected date."),

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from desk.converters import largest_id
 from notifications.models import BulkJobKind
 
 
@@ -32,7 +33,8 @@ class LineIdsField(forms.Field):
             ids = sorted({int(item) for item in values})
         except (TypeError, ValueError) as error:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
-        if any(pk <= 0 for pk in ids):
+        # An id no row can have (10**30) is refused here, not by the database.
+        if any(pk <= 0 or pk > largest_id() for pk in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if len(ids) > self.limit:
             raise forms.ValidationError(

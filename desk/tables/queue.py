@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from desk.pagination import PAGE_SIZE
 from desk.tables.cells import NUMBER, TIER_BADGES, error_list, invalid_attributes
 from desk.tables.fast_rows import FastRowsTable
 from orders.models import QUEUE_ORDER, OrderLine, Tier
@@ -93,7 +94,7 @@ class QueueTable(FastRowsTable):
         template_name = "tables/table.html"
         attrs = {"id": "queue-table", "class": "queue-table"}
         row_attrs = {"id": lambda record: f"line-row-{record.pk}"}
-        per_page = 50
+        per_page = PAGE_SIZE
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
+from desk.pagination import MAX_PAGE_SIZE
 from notifications.models import (
     Notification,
     NotificationKind,
@@ -272,6 +273,45 @@ def test_outbox_pages_without_counting(
     assert 'rel="next"' in first
     assert second.count('id="message-row-') == 1
     assert 'rel="next"' not in second
+
+
+@pytest.mark.parametrize("page", ["3", str(10**30), "9" * 5000])
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_outbox_page_past_the_end_shows_the_last_page(
+    client_as: Callable[..., Client], page: str, headers: dict[str, str]
+) -> None:
+    customer = CustomerFactory.create()
+    for _ in range(51):
+        make_notification(customer=customer, with_order=False)
+
+    response = client_as(Role.CUSTOMER_SERVICE).get(
+        reverse("outbox"), {"page": page}, headers=headers
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('id="message-row-') == 1
+    assert "Page 2" in html
+
+
+@pytest.mark.parametrize(
+    ("per_page", "rows"),
+    [("7", 7), ("100000", MAX_PAGE_SIZE), (str(10**30), MAX_PAGE_SIZE), ("0", 50), ("x", 50)],
+)
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_outbox_page_size_is_capped(
+    client_as: Callable[..., Client], per_page: str, rows: int, headers: dict[str, str]
+) -> None:
+    customer = CustomerFactory.create()
+    for _ in range(MAX_PAGE_SIZE + 1):
+        make_notification(customer=customer, with_order=False)
+
+    response = client_as(Role.CUSTOMER_SERVICE).get(
+        reverse("outbox"), {"per_page": per_page}, headers=headers
+    )
+
+    assert response.status_code == 200
+    assert response.content.decode().count('id="message-row-') == rows
 
 
 def count_outbox_queries(client: Client) -> int:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from config.roles import Role
+from inventory.limits import MAX_QUANTITY
 from inventory.models import Product, StockMove, StockMoveKind
 from notifications.models import Notification, NotificationKind
 from orders.models import OrderLine, SalesOrder
@@ -19,6 +20,7 @@ from tests.conftest import Shop
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_on_commit_at_once")]
 
 HX = {"HX-Request": "true"}
+OUT_OF_RANGE = f"Enter a whole number of units from -{MAX_QUANTITY} to {MAX_QUANTITY}."
 
 
 @pytest.fixture
@@ -145,6 +147,11 @@ def test_without_htmx_redirects_with_a_message(
         (-1, "damaged", "Only 0 units are free; 3 are allocated to orders."),
         ("", "cycle count", "Enter the change in units, e.g. 5 or -2."),
         ("1.5", "cycle count", "Enter a whole number of units, e.g. 5 or -2."),
+        (MAX_QUANTITY + 1, "found", OUT_OF_RANGE),
+        (1_000_000_000, "found", OUT_OF_RANGE),
+        (2**62, "found", OUT_OF_RANGE),
+        (10**30, "found", OUT_OF_RANGE),
+        (-(10**30), "lost", OUT_OF_RANGE),
     ],
 )
 def test_refusals_are_shown_beside_the_field_and_change_nothing(
@@ -171,3 +178,26 @@ def test_refusals_are_shown_beside_the_field_and_change_nothing(
     assert 'class="row-invalid"' in html and 'aria-invalid="true"' in html
     assert Notification.objects.count() == 0
     assert mail.outbox == []
+
+
+def test_a_huge_change_without_htmx_redirects_with_the_message(
+    client_as: Callable[..., Client], shop: Shop, counted, unchanged
+) -> None:
+    lamp, _order = counted
+
+    with unchanged():
+        response = client_as(Role.WAREHOUSE).post(adjust_url(lamp), data(shop, 10**30), follow=True)
+
+    assert response.redirect_chain == [(reverse("product", args=["LAMP-1"]), 302)]
+    assert OUT_OF_RANGE in response.content.decode()
+
+
+def test_the_largest_change_is_accepted(client_as: Callable[..., Client], shop: Shop) -> None:
+    lamp = shop.product(sku="LAMP-3")
+
+    response = client_as(Role.WAREHOUSE).post(
+        adjust_url(lamp), data(shop, MAX_QUANTITY, "opening count"), headers=HX
+    )
+
+    assert f"changed by +{MAX_QUANTITY} units." in response.content.decode()
+    assert shop.level(lamp).on_hand == MAX_QUANTITY

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.roles import Role
 from orders.models import FormSubmission, OrderLine, PromiseRevision
+from suppliers.limits import EXPECTED_DATE_MESSAGE, MAX_EXPECTED_DAYS_AHEAD, latest_expected_date
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from tests.conftest import Shop
 from tests.factories import SupplierFactory, WarehouseFactory
@@ -24,6 +25,10 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
 NEW = "/purchase-orders/new/"
+TOO_FAR = str(EXPECTED_DATE_MESSAGE) % {
+    "days": MAX_EXPECTED_DAYS_AHEAD,
+    "latest": latest_expected_date().isoformat(),
+}
 
 
 def days(n: int) -> dt.date:
@@ -282,6 +287,13 @@ def test_the_same_form_submitted_twice_creates_one_purchase_order(
             "Enter a valid date.",
         ),
         ([("LAMP-1", "3")], {"expected_date": ""}, "expected_date", "Enter the expected date."),
+        ([("LAMP-1", "3")], {"expected_date": "9999-12-31"}, "expected_date", TOO_FAR),
+        (
+            [("LAMP-1", "3")],
+            {"expected_date": (latest_expected_date() + dt.timedelta(days=1)).isoformat()},
+            "expected_date",
+            TOO_FAR,
+        ),
         ([("LAMP-1", "3")], {"supplier": ""}, "supplier", "Choose the supplier."),
         ([("LAMP-1", "3")], {"supplier": "999999"}, "supplier", "Choose one of the suppliers."),
         ([("LAMP-1", "3")], {"warehouse": ""}, "warehouse", "Choose the warehouse."),

@@ -175,3 +175,19 @@ def test_the_detail_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(DETAIL_QUERIES):
         response = client.get(detail(po.number))
     assert response.content.decode().count('id="waiting-line-') == 5
+
+
+@pytest.mark.parametrize("page", ["3", str(10**30), "9" * 5000])
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_page_past_the_end_shows_the_last_page(
+    client_as: Callable[..., Client], page: str, headers: dict[str, str]
+) -> None:
+    for _ in range(51):
+        PurchaseOrderLineFactory.create()
+
+    response = client_as(Role.PURCHASING).get(LIST, {"page": page}, headers=headers)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('id="po-list-row-') == 1
+    assert "Page 2" in html

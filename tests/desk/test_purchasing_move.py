@@ -15,6 +15,7 @@ from notifications import updates
 from notifications.models import DiscountCode, Notification
 from orders.models import OrderLine, PromiseRevision
 from orders.services.intake import LineRequest
+from suppliers.limits import MAX_EXPECTED_DAYS_AHEAD, latest_expected_date
 from suppliers.models import ExpectedDateRevision, PurchaseOrder, PurchaseOrderLine
 from tests.conftest import Shop
 
@@ -179,6 +180,28 @@ def test_a_bad_form_answers_200_with_messages_beside_the_fields(
         page = client.post(url, {"new_date": "", "reason": "late"})
         assert page.status_code == 200
         assert "Enter the new expected date." in page.content.decode()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("new_date", ["9999-12-31", "LATEST+1"])
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_date_past_the_horizon_is_refused_beside_the_field(
+    client_as: Callable[..., Client],
+    waiting: PurchaseOrder,
+    new_date: str,
+    headers: dict[str, str],
+) -> None:
+    if new_date == "LATEST+1":
+        new_date = (latest_expected_date() + dt.timedelta(days=1)).isoformat()
+    client = client_as(Role.PURCHASING)
+    before = snapshot()
+    for url in (preview_url(waiting), move_url(waiting)):
+        response = client.post(url, {"new_date": new_date, "reason": "typo"}, headers=headers)
+        assert response.status_code == 200
+        html = response.content.decode()
+        error = html.split('id="move-new-date-error"', 1)[1].split("</", 1)[0]
+        assert f"at most {MAX_EXPECTED_DAYS_AHEAD} days ahead" in error
+        assert "check the year" in error
     assert snapshot() == before
 
 

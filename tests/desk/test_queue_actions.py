@@ -427,3 +427,19 @@ def test_an_action_answer_runs_a_fixed_number_of_queries(
 
 def rows_of_html(html: str) -> list[str]:
     return [chunk for chunk in html.split('<tr id="line-row-')[1:]]
+
+
+@pytest.mark.parametrize("line_id", [str(10**30), str(2**63)])
+@pytest.mark.parametrize("action", ["priority", "cancel"])
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_line_id_no_row_can_have_is_404(
+    client_as: Callable[..., Client], unchanged, line_id: str, action: str, headers: dict
+) -> None:
+    client = client_as(Role.CUSTOMER_SERVICE)
+
+    with unchanged():
+        response = client.post(
+            f"/queue/lines/{line_id}/{action}/", {"priority": 1, "reason": "x"}, headers=headers
+        )
+
+    assert response.status_code == 404

@@ -120,6 +120,9 @@ def test_starting_without_htmx_redirects_to_the_job(
         ({"kind": "reprioritise", "lines": "LINE"}, "priority", "Enter the priority"),
         ({"kind": "reprioritise", "lines": "LINE", "priority": "abc"}, "priority", "whole number"),
         ({"kind": "notify", "lines": "abc"}, "lines", "The selection is not valid"),
+        ({"kind": "notify", "lines": str(10**30)}, "lines", "The selection is not valid"),
+        ({"kind": "notify", "lines": str(2**63)}, "lines", "The selection is not valid"),
+        ({"kind": "notify", "lines": "9" * 5000}, "lines", "The selection is not valid"),
         ({"lines": "LINE"}, "kind", "Choose what to do"),
     ],
 )
@@ -152,6 +155,19 @@ def test_bad_bulk_input_without_htmx_shows_the_queue_with_the_message(
     html = response.content.decode()
     assert "<html" in html and 'id="queue-table-container"' in html
     assert "Select at least one line in the table." in html
+
+
+def test_a_line_id_no_row_can_have_without_htmx_shows_the_queue_with_the_message(
+    client_as: Callable[..., Client], queue: dict[str, list[OrderLine]], unchanged
+) -> None:
+    with unchanged():
+        response = client_as(Role.CUSTOMER_SERVICE).post(
+            JOBS, {"kind": "notify", "lines": [str(queue["cai"][0].pk), str(10**30)]}
+        )
+
+    assert response.status_code == 200
+    assert "The selection is not valid" in response.content.decode()
+    assert not BulkJob.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -218,3 +218,18 @@ def test_receive_form_is_under_receiving_in_the_navigation(
 
     assert '<a href="/receiving/" aria-current="page">' in html
     assert 'class="badge badge-bad">overdue' in html
+
+
+@pytest.mark.parametrize("page", ["3", str(10**30), "9" * 5000])
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_page_past_the_end_shows_the_last_page(
+    client_as: Callable[..., Client], page: str, headers: dict[str, str]
+) -> None:
+    for n in range(51):
+        po(f"PO-{n:03d}", days=n)
+
+    response = client_as(Role.WAREHOUSE).get(RECEIVING, {"page": page}, headers=headers)
+
+    assert response.status_code == 200
+    assert row_numbers(response) == ["PO-050"]
+    assert "Page 2" in response.content.decode()

@@ -152,3 +152,23 @@ def test_a_bad_page_number_shows_the_first_page(
     response = client_as(Role.WAREHOUSE).get(SHIPPING + "?page=abc")
 
     assert order.number in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["3", str(10**30), "9" * 5000])
+@pytest.mark.parametrize("headers", [{}, HX])
+def test_a_page_past_the_end_shows_the_last_page(
+    shop: Shop, client_as: Callable[..., Client], page: str, headers: dict[str, str]
+) -> None:
+    item = shop.product(sku="MANY-1")
+    orders = [
+        shop.order(item, 1, placed_at=timezone.now() - dt.timedelta(minutes=100 - n))
+        for n in range(51)
+    ]
+    shop.receive(item, 51)
+
+    response = client_as(Role.WAREHOUSE).get(SHIPPING, {"page": page}, headers=headers)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert order_numbers(html) == [orders[-1].number]
+    assert "Page 2" in html and 'href="?page=1"' in html

@@ -1,13 +1,16 @@
-"""Stock levels locked for a use case: one query when they exist, created when not."""
+"""Stock levels locked for a use case (one query when they exist, created when not), and
+the count correction's bounds."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from inventory.models import StockLevel
-from inventory.services import stock_levels_lock
+from inventory.limits import MAX_QUANTITY
+from inventory.models import StockLevel, StockMove
+from inventory.services import stock_level_adjust, stock_levels_lock
 from tests.factories import ProductFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +43,17 @@ def test_missing_levels_are_created_empty_and_locked_with_the_rest() -> None:
     # (known, other) was not asked for: not created
     assert StockLevel.objects.count() == 3
     assert stock_levels_lock(keys=[]) == {}
+
+
+@pytest.mark.parametrize("change", [MAX_QUANTITY + 1, -(MAX_QUANTITY + 1), 2**62, 10**30])
+def test_an_adjustment_moves_at_most_max_quantity_units(change: int) -> None:
+    level = StockLevel.objects.create(
+        product=ProductFactory.create(), warehouse=WarehouseFactory.create(), on_hand=5
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        stock_level_adjust(level=level, change=change, reason="count", by=None)
+
+    assert "change" in refused.value.message_dict
+    level.refresh_from_db()
+    assert level.on_hand == 5 and not StockMove.objects.exists()

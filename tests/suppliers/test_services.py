@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from suppliers.limits import latest_expected_date
 from suppliers.models import ExpectedDateRevision, PurchaseOrderStatus
 from suppliers.services import (
     PurchaseLineRequest,
@@ -110,6 +111,35 @@ def test_moving_needs_a_reason(draft) -> None:
             purchase_order=po, new_date=po.expected_date + dt.timedelta(days=1), reason="", by=buyer
         )
     assert not ExpectedDateRevision.objects.exists()
+
+
+def test_moving_past_the_horizon_is_refused(draft) -> None:
+    po, buyer = draft
+    for new_date in (
+        latest_expected_date() + dt.timedelta(days=1),
+        dt.date(9999, 12, 31),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            purchase_order_move_expected_date(
+                purchase_order=po, new_date=new_date, reason="typo", by=buyer
+            )
+        assert "check the year" in " ".join(refused.value.message_dict["new_date"])
+    assert not ExpectedDateRevision.objects.exists()
+    assert purchase_order_move_expected_date(
+        purchase_order=po, new_date=latest_expected_date(), reason="far", by=buyer
+    )
+
+
+def test_create_refuses_an_expected_date_past_the_horizon(make_user) -> None:
+    with pytest.raises(ValidationError) as refused:
+        purchase_order_create(
+            supplier=SupplierFactory.create(),
+            warehouse=WarehouseFactory.create(),
+            lines=[PurchaseLineRequest(ProductFactory.create(), 10)],
+            expected_date=dt.date(9999, 12, 31),
+            by=make_user(),
+        )
+    assert "check the year" in " ".join(refused.value.message_dict["expected_date"])
 
 
 def test_moving_one_line_only(draft) -> None:
