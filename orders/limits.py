@@ -13,3 +13,12 @@ MAX_PRIORITY = 100
 _PRIORITY = _("Enter a whole number from %(low)s to %(high)s.")
 PRIORITY_MESSAGE = range_message(_PRIORITY, low=MIN_PRIORITY, high=MAX_PRIORITY)
 priority_validators = range_validators(MIN_PRIORITY, MAX_PRIORITY, _PRIORITY)
+
+
+def is_priority(value: object) -> bool:
+    """A whole number (not a bool) within the queue's priority bounds."""
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and (MIN_PRIORITY <= value <= MAX_PRIORITY)
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orders.limits import MAX_PRIORITY, MIN_PRIORITY, PRIORITY_MESSAGE
+
 
 class OrderLineCancelForm(forms.Form):
     """Why customer service cancels a line's backordered remainder."""
@@ -21,12 +23,12 @@ class OrderLinePriorityForm(forms.Form):
 
     priority = forms.IntegerField(
         label=_("Priority"),
-        min_value=-100,
-        max_value=100,
+        min_value=MIN_PRIORITY,
+        max_value=MAX_PRIORITY,
         error_messages={
-            "required": _("Enter a whole number from -100 to 100."),
-            "invalid": _("Enter a whole number from -100 to 100."),
-            "min_value": _("Enter a whole number from -100 to 100."),
-            "max_value": _("Enter a whole number from -100 to 100."),
+            "required": PRIORITY_MESSAGE,
+            "invalid": PRIORITY_MESSAGE,
+            "min_value": PRIORITY_MESSAGE,
+            "max_value": PRIORITY_MESSAGE,
         },
     )

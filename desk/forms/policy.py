@@ -9,16 +9,12 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from notifications.limits import POLICY_LIMITS
 from notifications.models import CompensationPolicy
 
-# (min, max, message) per whole-number field: a typo like 3000 days is refused.
-LIMITS: dict[str, tuple[int, int, Any]] = {
-    "apology_after_days": (0, 365, _("Enter a number of days from 0 to 365.")),
-    "discount_after_days": (1, 365, _("Enter a number of days from 1 to 365.")),
-    "discount_after_slips": (1, 100, _("Enter a number of slips from 1 to 100.")),
-    "combine_window_minutes": (0, 1440, _("Enter a number of minutes from 0 to 1440 (one day).")),
-    "discount_valid_days": (1, 3650, _("Enter a number of days from 1 to 3650.")),
-}
+# (min, max, message) per whole-number field, as the model defines them: a typo like
+# 3000 days is refused.
+LIMITS = POLICY_LIMITS
 
 
 class CompensationPolicyForm(forms.ModelForm):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.converters import largest_id
 from notifications.models import BulkJobKind
+from orders.limits import MAX_PRIORITY, MIN_PRIORITY, PRIORITY_MESSAGE
 
 
 class LineIdsField(forms.Field):
@@ -56,12 +57,12 @@ class QueueBulkForm(forms.Form):
     lines = LineIdsField()
     priority = forms.IntegerField(
         required=False,
-        min_value=-100,
-        max_value=100,
+        min_value=MIN_PRIORITY,
+        max_value=MAX_PRIORITY,
         error_messages={
-            "invalid": _("Enter a whole number from -100 to 100."),
-            "min_value": _("Enter a whole number from -100 to 100."),
-            "max_value": _("Enter a whole number from -100 to 100."),
+            "invalid": PRIORITY_MESSAGE,
+            "min_value": PRIORITY_MESSAGE,
+            "max_value": PRIORITY_MESSAGE,
         },
     )
 

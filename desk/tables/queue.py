@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from desk.pagination import PAGE_SIZE
 from desk.tables.cells import NUMBER, TIER_BADGES, error_list, invalid_attributes
 from desk.tables.fast_rows import FastRowsTable
+from orders.limits import MAX_PRIORITY, MIN_PRIORITY
 from orders.models import QUEUE_ORDER, OrderLine, Tier
 from orders.selectors.queue import queue_lines_with_positions
 
@@ -176,7 +177,7 @@ class QueueTable(FastRowsTable):
                     '<form class="inline-form priority-form" method="post" action="{}" '
                     'hx-post="{}" hx-target="#queue-table-container" hx-swap="outerHTML">{}'
                     '<label for="{}">{}</label><span class="inline-fields">'
-                    '<input type="number" name="priority" id="{}" min="-100" max="100" '
+                    '<input type="number" name="priority" id="{}" min="{}" max="{}" '
                     'step="1" required value="{}"{}>'
                     '<button type="submit">{}</button></span>{}</form></details>',
                     " open" if errors.get("priority") else "",
@@ -187,6 +188,8 @@ class QueueTable(FastRowsTable):
                     field,
                     gettext("−100 to 100, higher is served first"),
                     field,
+                    MIN_PRIORITY,
+                    MAX_PRIORITY,
                     values.get("priority", record.priority),
                     invalid_attributes(field, errors.get("priority")),
                     gettext("Save"),

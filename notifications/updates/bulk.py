@@ -29,6 +29,7 @@ from notifications.models import (
 )
 from notifications.services.outbox import notification_enqueue
 from notifications.updates.telling import customer_links, line_context, telling_customers
+from orders.limits import PRIORITY_MESSAGE, is_priority
 from orders.models import Customer, OrderLine
 from orders.services import priority as queue_priority
 
@@ -86,12 +87,8 @@ def bulk_job_start(
     params = dict(parameters)
     if kind == BulkJobKind.REPRIORITISE:
         priority = params.get("priority")
-        if (
-            isinstance(priority, bool)
-            or not isinstance(priority, int)
-            or not -100 <= priority <= 100
-        ):
-            raise ValidationError({"priority": _("Enter a whole number from -100 to 100.")})
+        if not is_priority(priority):
+            raise ValidationError({"priority": PRIORITY_MESSAGE})
     keys = _bulk_group_keys(kind=kind, line_ids={int(pk) for pk in line_ids})
     if not keys:
         raise ValidationError({"lines": _("Select at least one waiting line.")})

@@ -14,6 +14,7 @@ from config.roles import acting_user
 from inventory.services import (
     stock_levels_lock,
 )
+from orders.limits import PRIORITY_MESSAGE, is_priority
 from orders.models import (
     OrderLine,
 )
@@ -24,8 +25,8 @@ from orders.services.promises import promises_recompute
 @transaction.atomic
 def order_line_set_priority(*, line: OrderLine, priority: int, by: User | None) -> OrderLine:
     """Move a line up (higher) or down the queue. Units already allocated stay."""
-    if isinstance(priority, bool) or not isinstance(priority, int) or not -100 <= priority <= 100:
-        raise ValidationError({"priority": _("Enter a whole number from -100 to 100.")})
+    if not is_priority(priority):
+        raise ValidationError({"priority": PRIORITY_MESSAGE})
     stock_levels_lock(keys=[(line.product_id, line.warehouse_id)])
     locked = OrderLine.objects.select_for_update().get(pk=line.pk)
     if locked.backordered == 0:
@@ -53,8 +54,8 @@ def order_lines_set_priority(
     at `priority`, are left alone, so running it twice changes nothing the
     second time. Returns the lines whose priority changed.
     """
-    if isinstance(priority, bool) or not isinstance(priority, int) or not -100 <= priority <= 100:
-        raise ValidationError({"priority": _("Enter a whole number from -100 to 100.")})
+    if not is_priority(priority):
+        raise ValidationError({"priority": PRIORITY_MESSAGE})
     ids = sorted(set(line_ids))
     keys = set(OrderLine.objects.filter(pk__in=ids).values_list("product_id", "warehouse_id"))
     stock_levels_lock(keys=keys)
