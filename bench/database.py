@@ -129,7 +129,7 @@ def _full_label(target: Target) -> str:
 
 
 PROMISE_ALL = (
-    "from orders.services import promises_refresh; "
+    "from orders.services.promises import promises_refresh; "
     "changes = promises_refresh(cause='bench seed'); "
     "print(f'promised {len(changes):,} backordered lines')"
 )
