@@ -26,11 +26,11 @@ from bench.common import Context, Figure
 def _floor_sql() -> str:
     from inventory.models import StockLevel, StockMove
     from orders.models import OrderLine, SalesOrder
-    from suppliers.models import PurchaseOrderLine
+    from suppliers.models import PurchaseOrder, PurchaseOrderLine
 
     line, move = OrderLine._meta.db_table, StockMove._meta.db_table
     level, order = StockLevel._meta.db_table, SalesOrder._meta.db_table
-    po_line = PurchaseOrderLine._meta.db_table
+    po_line, po = PurchaseOrderLine._meta.db_table, PurchaseOrder._meta.db_table
     waiting = "ordered - allocated - shipped - cancelled"
     return f"""
 WITH free AS (
@@ -66,6 +66,11 @@ WITH free AS (
     RETURNING id
 ), po AS (
     UPDATE {po_line} SET received = received + %(units)s WHERE id = %(po_line)s RETURNING id
+), po_status AS (
+    -- the floor receives the whole (one-line) order, as the service does: it is received
+    UPDATE {po} SET status = 'received'
+    WHERE id = (SELECT purchase_order_id FROM {po_line} WHERE id = %(po_line)s)
+    RETURNING id
 ), stock AS (
     UPDATE {level} SET on_hand = on_hand + %(units)s,
         allocated = allocated + (SELECT COALESCE(SUM(quantity), 0) FROM ledger),
@@ -74,7 +79,8 @@ WITH free AS (
     RETURNING allocated
 )
 SELECT (SELECT COUNT(*) FROM ledger), (SELECT COALESCE(SUM(quantity), 0) FROM ledger),
-       (SELECT COUNT(*) FROM receipt), (SELECT COUNT(*) FROM po), (SELECT allocated FROM stock)
+       (SELECT COUNT(*) FROM receipt), (SELECT COUNT(*) FROM po),
+       (SELECT allocated FROM stock), (SELECT COUNT(*) FROM po_status)
 """
 
 
@@ -148,9 +154,16 @@ def run(ctx: Context) -> None:
                         "po_line": floor_po_line.pk,
                     },
                 )
-                rows, units, receipts, po_rows, level_allocated = cursor.fetchone()
+                rows, units, receipts, po_rows, level_allocated, received = cursor.fetchone()
         floor.append(time.perf_counter() - started)
-        if (rows, units, receipts, po_rows, level_allocated) != (lines, lines, 1, 1, lines):
+        if (rows, units, receipts, po_rows, level_allocated, received) != (
+            lines,
+            lines,
+            1,
+            1,
+            lines,
+            1,
+        ):
             ctx.problem(
                 "B2",
                 f"the SQL floor did {rows} rows / {units} units / {receipts} receipts, "
