@@ -217,6 +217,10 @@ def line_availabilities(
         reason = None
         if not product.active:
             reason = _("%(sku)s is no longer sold (inactive product).") % {"sku": product.sku}
+        elif short and product.backorder_policy == BackorderPolicy.DENY:
+            reason = _(
+                "%(sku)s: only %(available)d in stock and this product is not sold on backorder."
+            ) % {"sku": product.sku, "available": take}
         elif short and room is not None and short > room:
             reason = _(
                 "%(sku)s: only %(available)d in stock and %(room)d more may be backordered."
