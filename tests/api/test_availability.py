@@ -8,8 +8,11 @@ import json
 from typing import Any
 
 import pytest
+import schemathesis
 from django.apps import apps
-from django.db import connection
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -21,6 +24,8 @@ from orders.models import Tier
 from tests.api.conftest import order_body, post_order
 
 pytestmark = pytest.mark.django_db
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
 def ask(key: str | None, **params: Any) -> Any:
@@ -241,3 +246,28 @@ def test_a_key_without_the_scope_is_forbidden(stocked, new_key) -> None:
 def test_no_key_is_unauthorized(stocked) -> None:
     assert ask(None, sku="LAMP", quantity=1).status_code == 401
     assert ask_cart(None, {"lines": [{"sku": "LAMP", "quantity": 1}]}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "body"),
+    [
+        ("GET", {"sku": "LAMP", "quantity": 2}, None),
+        ("GET", {"sku": "CHAIR", "quantity": 30, "warehouse": "MAIN", "tier": 1}, None),
+        ("GET", {"sku": "DESK", "quantity": 1}, None),
+        ("POST", None, {"lines": [{"sku": "LAMP", "quantity": 9}, {"sku": "DESK", "quantity": 1}]}),
+    ],
+)
+def test_answers_about_real_products_conform_to_the_schema(
+    stocked, api_key, method, query, body
+) -> None:
+    """Schemathesis rarely guesses a SKU that exists: the 200s, checked here."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        operation = schema["/api/v1/availability"][method]
+        case = operation.Case(query=query) if body is None else operation.Case(body=body)
+        response = case.call_and_validate(headers={"Authorization": f"Bearer {api_key.key}"})
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    assert response.status_code == 200
