@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import F, Sum
@@ -208,43 +208,28 @@ def line_availabilities(
     }
     capped = [p.pk for p, _q in lines if p.backorder_policy == BackorderPolicy.CAP]
     waiting = backordered_units(product_ids=capped)
-    partial: list[dict] = []
+    answers: list[LineAvailability] = []
     for product, quantity in lines:
         available = free.get(product.pk, 0)
         take = min(available, quantity)
-        short = quantity - take
         room = _backorder_room(product, waiting.get(product.pk, 0))
-        reason = None
-        if not product.active:
-            reason = _("%(sku)s is no longer sold (inactive product).") % {"sku": product.sku}
-        elif short and product.backorder_policy == BackorderPolicy.DENY:
-            reason = _(
-                "%(sku)s: only %(available)d in stock and this product is not sold on backorder."
-            ) % {"sku": product.sku, "available": take}
-        elif short and room is not None and short > room:
-            reason = _(
-                "%(sku)s: only %(available)d in stock and %(room)d more may be backordered."
-            ) % {"sku": product.sku, "available": take, "room": room}
-        partial.append(
-            {
-                "product": product,
-                "warehouse": warehouse,
-                "quantity": quantity,
-                "available": available,
-                "in_stock": take,
-                "backorder_allowed": product.backorder_policy != BackorderPolicy.DENY,
-                "backorder_room": room,
-                "sellable": reason is None,
-                "reason": reason,
-                "promised_date": None,
-                "promise_is_estimate": False,
-            }
+        reason = _not_sellable_because(product, take=take, short=quantity - take, room=room)
+        answers.append(
+            LineAvailability(
+                product=product,
+                warehouse=warehouse,
+                quantity=quantity,
+                available=available,
+                in_stock=take,
+                backorder_allowed=product.backorder_policy != BackorderPolicy.DENY,
+                backorder_room=room,
+                sellable=reason is None,
+                reason=reason,
+                promised_date=None,
+                promise_is_estimate=False,
+            )
         )
-    queued = [
-        row["product"].pk
-        for row in partial
-        if row["sellable"] and row["quantity"] > row["in_stock"]
-    ]
+    queued = [line.product.pk for line in answers if line.sellable and line.backordered]
     tails = (
         queue_tails(
             product_ids=queued,
@@ -256,23 +241,43 @@ def line_availabilities(
         if queued
         else {}
     )
-    for row in partial:
-        if not row["sellable"]:
+    from_stock = today + dt.timedelta(days=warehouse.handling_days)
+    for index, line in enumerate(answers):
+        if not line.sellable:
             continue
-        tail = tails.get(row["product"].pk)
-        if tail is None:
-            row["promised_date"] = today + dt.timedelta(days=warehouse.handling_days)
+        if not line.backordered:
+            answers[index] = replace(line, promised_date=from_stock)
             continue
         promise = tail_promise(
-            tail=tail,
-            available=row["available"] - row["in_stock"],
-            quantity=row["quantity"] - row["in_stock"],
+            tail=tails[line.product.pk],
+            available=line.available - line.in_stock,
+            quantity=line.backordered,
             today=today,
         )
         assert promise is not None  # a positive quantity always gets one
-        row["promised_date"] = promise.promised_date
-        row["promise_is_estimate"] = promise.is_estimate
-    return [LineAvailability(**row) for row in partial]
+        answers[index] = replace(
+            line, promised_date=promise.promised_date, promise_is_estimate=promise.is_estimate
+        )
+    return answers
+
+
+def _not_sellable_because(
+    product: Product, *, take: int, short: int, room: int | None
+) -> str | None:
+    """Why intake would refuse this line (its reasons), or None."""
+    if not product.active:
+        return _("%(sku)s is no longer sold (inactive product).") % {"sku": product.sku}
+    if short and product.backorder_policy == BackorderPolicy.DENY:
+        return _(
+            "%(sku)s: only %(available)d in stock and this product is not sold on backorder."
+        ) % {"sku": product.sku, "available": take}
+    if short and room is not None and short > room:
+        return _("%(sku)s: only %(available)d in stock and %(room)d more may be backordered.") % {
+            "sku": product.sku,
+            "available": take,
+            "room": room,
+        }
+    return None
 
 
 def _backorder_room(product: Product, waiting: int) -> int | None:
