@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from api import orders
+from api import availability, orders
 from api.problems import (
     MAX_BODY_BYTES,
     PROBLEM_CONTENT_TYPE,
@@ -52,10 +52,11 @@ api = StorefrontApi(
     title="Backorder Desk storefront API",
     version="1",
     description=(
-        "Orders in from the shop, with what each line got and its promised ship date. "
+        "Orders in from the shop, with what each line got and its promised ship date; "
+        "availability of a SKU or a cart, with the ship date a line would get now. "
         "Authenticate with `Authorization: Bearer <API key>` (`manage.py api_key_create`). "
-        "Errors are RFC 9457 problem details. POSTs need an `Idempotency-Key`; "
-        "answers are kept 24 hours."
+        "Errors are RFC 9457 problem details. POSTs that place or change something need an "
+        "`Idempotency-Key`; answers are kept 24 hours."
     ),
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
@@ -64,6 +65,7 @@ api = StorefrontApi(
     parser=SizeLimitedParser(),
 )
 api.add_router("", orders.router)
+api.add_router("", availability.router)
 
 
 @api.exception_handler(ProblemError)

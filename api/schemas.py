@@ -111,3 +111,65 @@ class OrderOut(Schema):
 
 class OrderList(Schema):
     items: list[OrderOut]
+
+
+TIER_FIELD = Field(
+    None,
+    ge=1,
+    le=3,
+    description="The customer's tier (1 VIP, 2 preferred, 3 standard): where a new line "
+    "joins the queue. Standard if omitted.",
+)
+WAREHOUSE_FIELD = Field(
+    None, min_length=1, max_length=16, description="A warehouse code; the first one if omitted"
+)
+
+
+class AvailabilityQuery(Schema):
+    sku: str = Field(..., max_length=SKU_MAX_LENGTH, pattern=SKU_JSON_PATTERN)
+    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+    warehouse: str | None = WAREHOUSE_FIELD
+    tier: int | None = TIER_FIELD
+
+
+class CartLineIn(Schema):
+    sku: str = Field(..., max_length=SKU_MAX_LENGTH, pattern=SKU_JSON_PATTERN)
+    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+
+
+class CartIn(Schema):
+    lines: list[CartLineIn] = Field(..., min_length=1, max_length=MAX_LINES)
+    warehouse: str | None = WAREHOUSE_FIELD
+    tier: int | None = TIER_FIELD
+
+
+class AvailabilityOut(Schema):
+    sku: str
+    warehouse: str
+    quantity: int = Field(..., description="The units asked for")
+    available: int = Field(..., description="Units free now at the warehouse")
+    in_stock: int = Field(..., description="Units a line placed now would take from stock")
+    backordered: int = Field(..., description="Units it would leave waiting on backorder")
+    backorder_allowed: bool = Field(..., description="The product's policy allows backorders")
+    backorder_room: int | None = Field(
+        ...,
+        description="Units that may still be backordered: the cap minus the units waiting; "
+        "null when uncapped, 0 when backorders are denied",
+    )
+    sellable: bool = Field(..., description="The whole quantity can be sold now")
+    reason: str | None = Field(..., description="Why not, when not sellable")
+    promised_ship_date: dt.date | None = Field(
+        ...,
+        description="When the whole quantity would ship if placed now: today plus the "
+        "warehouse's handling days from stock, else the promise the backordered units "
+        "would get; null when not sellable",
+    )
+    promise_is_estimate: bool = Field(
+        ..., description="The date is an estimate (no stock or purchase order covers it yet)"
+    )
+
+
+class CartAvailabilityOut(Schema):
+    warehouse: str
+    sellable: bool = Field(..., description="Every line can be sold")
+    lines: list[AvailabilityOut]

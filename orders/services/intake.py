@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,13 @@ from orders.models import (
     PaymentStatus,
     SalesOrder,
 )
-from orders.promising import Promise, QueueEntry, Supply, promise_at_end, promise_queue
+from orders.promising import Promise, QueueEntry, Supply, promise_queue
+from orders.selectors.availability import (
+    NEW_LINE_PRIORITY,
+    backordered_units,
+    queue_tails,
+    tail_promise,
+)
 from orders.services.promises import (
     PROMISE_ROW,
     PromiseWrites,
@@ -46,11 +52,6 @@ from orders.services.promises import (
     promises_recompute,
 )
 from orders.services.recording import PromiseChange, promise_changes_record
-from suppliers.models import (
-    OPEN_PO_STATUSES,
-    PurchaseOrder,
-    PurchaseOrderLine,
-)
 
 
 @dataclass(frozen=True)
@@ -313,10 +314,10 @@ def _new_line_promises(
     }
     if not short:
         return {}
-    tails = _queue_tails(
+    tails = queue_tails(
         product_ids=list(short),
         warehouse_id=warehouse_id,
-        priority=0,
+        priority=NEW_LINE_PRIORITY,
         tier=tier,
         placed_at=placed_at,
     )
@@ -334,15 +335,7 @@ def _new_line_promises(
         tail = tails[product_id]
         available = max(levels[(product_id, warehouse_id)].available - take, 0)
         product_supply = tail.supply
-        promise = promise_at_end(
-            available_now=available,
-            supply=product_supply,
-            waiting_ahead=tail.waiting_ahead,
-            quantity=quantity,
-            today=today,
-            handling_days=tail.handling_days,
-            estimate_lead_days=tail.lead_days,
-        )
+        promise = tail_promise(tail=tail, available=available, quantity=quantity, today=today)
         if promise is not None:
             joining[product_id] = _Joining(
                 promise=promise,
@@ -373,105 +366,6 @@ def _behind(*, priority: int, tier: int, placed_at: dt.datetime) -> Q:
         | Q(priority=priority, customer_tier__gt=tier)
         | Q(priority=priority, customer_tier=tier, placed_at__gt=placed_at)
     )
-
-
-@dataclass
-class _QueueTail:
-    """One product's queue in a warehouse, as a new line joining it sees it."""
-
-    waiting_ahead: int
-    """Backordered units of the lines strictly ahead of the new line."""
-    behind: bool
-    """Some line is strictly behind the new line."""
-    tie: bool
-    """Some line has the new line's priority, tier and placed time."""
-    lead_days: int
-    handling_days: int
-    supply: list[Supply] = field(default_factory=list)
-
-
-def _queue_tails(
-    *,
-    product_ids: Sequence[int],
-    warehouse_id: int,
-    priority: int,
-    tier: int,
-    placed_at: dt.datetime,
-) -> dict[int, _QueueTail]:
-    """For a new line of each product: the units waiting ahead of it, whether
-    any line waits behind it or ties with it, the lead and handling days and
-    the open purchase order supply the promise engine needs — one statement.
-
-    Written in SQL because it runs inside every order's stock lock: building
-    the same query with the ORM (five subqueries) cost more than running it.
-    The conditions are QUEUE_ORDER's (`_ahead_of`, `_behind`); the EXISTS are
-    probes of the order_line_queue index and the sum reads the lines ahead.
-    """
-    line = OrderLine._meta.db_table
-    po_line = PurchaseOrderLine._meta.db_table
-    po = PurchaseOrder._meta.db_table
-    supplier = PurchaseOrder._meta.get_field("supplier").related_model._meta.db_table
-    placed = connection.ops.adapt_datetimefield_value(placed_at)
-    ids = ", ".join(["%s"] * len(product_ids))
-    statuses = ", ".join(["%s"] * len(OPEN_PO_STATUSES))
-    queue = (
-        f"FROM {line} l WHERE l.product_id = p.id AND l.warehouse_id = %s "
-        "AND l.ordered > l.allocated + l.shipped + l.cancelled"
-    )
-    # table names from the models, values as parameters
-    sql = (
-        "SELECT 0, p.id, "  # noqa: S608
-        f"(SELECT COALESCE(SUM(l.ordered - l.allocated - l.shipped - l.cancelled), 0) {queue} "
-        "AND (l.priority > %s OR (l.priority = %s AND (l.customer_tier < %s "
-        "OR (l.customer_tier = %s AND l.placed_at < %s))))), "
-        f"EXISTS (SELECT 1 {queue} "
-        "AND (l.priority < %s OR (l.priority = %s AND (l.customer_tier > %s "
-        "OR (l.customer_tier = %s AND l.placed_at > %s))))), "
-        f"EXISTS (SELECT 1 {queue} "
-        "AND l.priority = %s AND l.customer_tier = %s AND l.placed_at = %s), "
-        f"COALESCE((SELECT s.lead_time_days FROM {po_line} pl "
-        f"JOIN {po} o ON o.id = pl.purchase_order_id JOIN {supplier} s ON s.id = o.supplier_id "
-        "WHERE pl.product_id = p.id ORDER BY pl.id DESC LIMIT 1), p.default_lead_time_days), "
-        f"(SELECT w.handling_days FROM {Warehouse._meta.db_table} w WHERE w.id = %s), "
-        "NULL, NULL "
-        f"FROM {Product._meta.db_table} p WHERE p.id IN ({ids}) "
-        "UNION ALL "
-        "SELECT 1, pl.product_id, pl.ordered - pl.received, FALSE, FALSE, 0, 0, "
-        "pl.expected_date, o.number "
-        f"FROM {po_line} pl JOIN {po} o ON o.id = pl.purchase_order_id "
-        f"WHERE pl.product_id IN ({ids}) AND o.warehouse_id = %s "
-        f"AND o.status IN ({statuses}) AND pl.received < pl.ordered"
-    )
-    params = [
-        *(warehouse_id, priority, priority, tier, tier, placed),
-        *(warehouse_id, priority, priority, tier, tier, placed),
-        *(warehouse_id, priority, tier, placed),
-        warehouse_id,
-        *product_ids,
-        *product_ids,
-        warehouse_id,
-        *OPEN_PO_STATUSES,
-    ]
-    tails: dict[int, _QueueTail] = {}
-    supply: list[tuple[int, Supply]] = []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, product_id, units, behind, tie, lead, handling, expected, number in cursor:
-            if kind == 0:
-                tails[product_id] = _QueueTail(
-                    waiting_ahead=units,
-                    behind=bool(behind),
-                    tie=bool(tie),
-                    lead_days=lead,
-                    handling_days=handling,
-                )
-            else:
-                if isinstance(expected, str):  # SQLite
-                    expected = dt.date.fromisoformat(expected)
-                supply.append((product_id, Supply(date=expected, quantity=units, reference=number)))
-    for product_id, row in supply:
-        tails[product_id].supply.append(row)
-    return tails
 
 
 BEHIND_BATCH = 500
@@ -533,15 +427,3 @@ def _promises_behind_new_line(
         estimate_lead_days=joined.lead_days,
     )
     promise_changes_of(rows, result.promises, writes)
-
-
-def backordered_units(*, product_ids: Sequence[int]) -> dict[int, int]:
-    if not product_ids:
-        return {}
-    rows = (
-        OrderLine.objects.backordered()
-        .filter(product_id__in=product_ids)
-        .values("product_id")
-        .annotate(units=Sum(F("ordered") - F("allocated") - F("shipped") - F("cancelled")))
-    )
-    return {row["product_id"]: row["units"] for row in rows}

@@ -22,8 +22,8 @@ from orders.models import (
     Cancellation,
     OrderLine,
 )
+from orders.selectors.availability import backordered_units
 from orders.services.cancelling import cancel_units
-from orders.services.intake import backordered_units
 from orders.services.promises import promises_recompute
 
 
