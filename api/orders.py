@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,10 +22,17 @@ from api.idempotency import (
     idempotent_answer,
     request_fingerprint,
 )
-from api.models import Scope
+from api.models import ApiKey, Scope
 from api.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemError, problem_body
-from api.schemas import OrderIn, OrderList, OrderOut
-from api.services import LinesRefused, StorefrontLine, UnknownWarehouse, storefront_order_place
+from api.schemas import CancelIn, OrderIn, OrderList, OrderOut
+from api.services import (
+    LinesRefused,
+    OrderNotFound,
+    StorefrontLine,
+    UnknownWarehouse,
+    storefront_order_cancel,
+    storefront_order_place,
+)
 from notifications.updates.telling import customer_links
 from orders.models import SalesOrder
 from orders.selectors.storefront import (
@@ -32,6 +40,7 @@ from orders.selectors.storefront import (
     storefront_order_by_external_reference,
     storefront_orders,
 )
+from orders.services.cancelling import NothingToCancel
 
 router = Router(tags=["orders"])
 
@@ -116,10 +125,49 @@ def _answer(answer: Answer) -> HttpResponse:
         response = HttpResponse(
             answer.content, status=answer.status, content_type="application/json"
         )
-        response["Location"] = json.loads(answer.content)["url"]
+        if answer.status == 201:
+            response["Location"] = json.loads(answer.content)["url"]
     if answer.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _idempotent(
+    *, api_key: ApiKey, key: str, document: Any, run: Callable[[], Answer]
+) -> HttpResponse:
+    """`run()`'s answer under this Idempotency-Key (the kept one for a replay)."""
+    key = key.strip().strip('"')
+    if not key:
+        raise ProblemError(400, "The Idempotency-Key header is empty.", kind="idempotency-key")
+    try:
+        answer = idempotent_answer(
+            api_key=api_key, key=key, fingerprint=request_fingerprint(document), run=run
+        )
+    except IdempotencyKeyReused as error:
+        raise ProblemError(
+            422,
+            "This Idempotency-Key was used with a different request body.",
+            kind="idempotency-key-reused",
+            title="Idempotency-Key reused",
+        ) from error
+    except IdempotencyInFlight as error:
+        raise ProblemError(
+            409,
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            kind="request-in-flight",
+            title="Request in flight",
+        ) from error
+    return _answer(answer)
+
+
+def _idempotency_key_header() -> Any:
+    return Header(
+        ...,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        description="Unique per request (a UUID); a retry sends the same one. Kept 24 hours.",
+    )
 
 
 @router.post(
@@ -132,21 +180,12 @@ def _answer(answer: Answer) -> HttpResponse:
 def order_create(
     request: HttpRequest,
     payload: OrderIn,
-    idempotency_key: str = Header(
-        ...,
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
-        description="Unique per request (a UUID); a retry sends the same one. Kept 24 hours.",
-    ),
+    idempotency_key: str = _idempotency_key_header(),
 ) -> HttpResponse:
     """Place an order from the shop. Each line takes what is in stock, the rest
     is backordered with a promised ship date, and the customer is emailed.
     A line the product's policy refuses → 422 naming it; nothing is saved."""
     api_key = request_api_key(request)
-    key = idempotency_key.strip().strip('"')
-    if not key:
-        raise ProblemError(400, "The Idempotency-Key header is empty.", kind="idempotency-key")
     document = payload.model_dump(mode="json")
 
     def run() -> Answer:
@@ -212,25 +251,7 @@ def order_create(
             status=201, content=OrderOut.model_validate(order_document(placed)).model_dump_json()
         )
 
-    try:
-        answer = idempotent_answer(
-            api_key=api_key, key=key, fingerprint=request_fingerprint(document), run=run
-        )
-    except IdempotencyKeyReused as error:
-        raise ProblemError(
-            422,
-            "This Idempotency-Key was used with a different request body.",
-            kind="idempotency-key-reused",
-            title="Idempotency-Key reused",
-        ) from error
-    except IdempotencyInFlight as error:
-        raise ProblemError(
-            409,
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            kind="request-in-flight",
-            title="Request in flight",
-        ) from error
-    return _answer(answer)
+    return _idempotent(api_key=api_key, key=idempotency_key, document=document, run=run)
 
 
 @router.get(
@@ -246,6 +267,65 @@ def order_get(request: HttpRequest, number: str) -> HttpResponse:
     if order is None:
         raise ProblemError(404, "This channel has no order with this number.")
     return _json(OrderOut.model_validate(order_document(order)))
+
+
+@router.post(
+    "/orders/{number}/cancel",
+    url_name="order_cancel",
+    response={200: OrderOut, 404: Problem, **WRITE_ERRORS},
+    auth=ApiKeyAuth(Scope.ORDERS_WRITE),
+    summary="Cancel what an order still waits for",
+)
+def order_cancel(
+    request: HttpRequest,
+    number: str,
+    payload: CancelIn,
+    idempotency_key: str = _idempotency_key_header(),
+) -> HttpResponse:
+    """The customer cancelled in the shop: the backordered units of every line,
+    or of the lines of the SKUs listed, are cancelled and the customer gets the
+    cancellation email. Units already allocated or shipped stay. Answers the
+    order as GET does; 409 when nothing listed is waiting, 404 for an order of
+    another channel."""
+    api_key = request_api_key(request)
+    document = {"cancel": number, **payload.model_dump(mode="json")}
+
+    def run() -> Answer:
+        try:
+            storefront_order_cancel(
+                api_key=api_key, number=number, reason=payload.reason, skus=payload.skus
+            )
+        except OrderNotFound:
+            return _problem_answer(problem_body(404, "This channel has no order with this number."))
+        except LinesRefused as refused:
+            return _problem_answer(
+                problem_body(
+                    422,
+                    str(refused),
+                    kind="validation",
+                    title="Invalid request",
+                    errors=[
+                        {"detail": reason, "pointer": f"#/skus/{index}"}
+                        for index, reason in refused.errors
+                    ],
+                )
+            )
+        except NothingToCancel as nothing:
+            return _problem_answer(
+                problem_body(
+                    409,
+                    " ".join(nothing.messages),
+                    kind="nothing-to-cancel",
+                    title="Nothing to cancel",
+                )
+            )
+        order = storefront_order(channel=api_key.channel, number=number)
+        assert order is not None
+        return Answer(
+            status=200, content=OrderOut.model_validate(order_document(order)).model_dump_json()
+        )
+
+    return _idempotent(api_key=api_key, key=idempotency_key, document=document, run=run)
 
 
 class OrderFilter(Schema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -65,6 +65,34 @@ class OrderIn(Schema):
     def _external_id(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("Enter the shop's order id.")
+        return value.strip()
+
+
+Sku = Annotated[str, Field(max_length=SKU_MAX_LENGTH, pattern=SKU_JSON_PATTERN)]
+
+
+class CancelIn(Schema):
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=255,
+        description="Why, as the customer said it; kept with the cancellation",
+    )
+    skus: list[Sku] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_LINES,
+        description=(
+            "Cancel the backordered units of the lines of these SKUs only; "
+            "of every line if omitted. Allocated and shipped units are not cancelled."
+        ),
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Say why the order is cancelled.")
         return value.strip()
 
 

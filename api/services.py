@@ -4,6 +4,7 @@ same use case as the staff's (notifications.updates.order_place)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +38,10 @@ class LinesRefused(Exception):
 
 class UnknownWarehouse(Exception):
     pass
+
+
+class OrderNotFound(Exception):
+    """The key's channel has no order with this number."""
 
 
 @transaction.atomic
@@ -101,3 +106,34 @@ def _line_index(lines: Sequence[StorefrontLine], message: str) -> int | None:
         if message.startswith(f"{line.sku}:") or message.startswith(f"{line.sku} "):
             return index
     return None
+
+
+@transaction.atomic
+def storefront_order_cancel(
+    *, api_key: ApiKey, number: str, reason: str, skus: Sequence[str] | None
+) -> SalesOrder:
+    """The customer cancelled in the shop: the backordered remainder of every
+    line of the order, or of the lines with these SKUs (every line of a SKU
+    listed), through `updates.order_backorders_cancel` (the "cancelled" email).
+
+    Raises OrderNotFound (not this channel's), LinesRefused (a SKU listed that
+    the order has no line of, naming its index), or NothingToCancel.
+    """
+    order = SalesOrder.objects.filter(channel=api_key.channel, number=number).first()
+    if order is None:
+        raise OrderNotFound(number)
+    line_ids: list[int] | None = None
+    if skus is not None:
+        lines_by_sku: dict[str, list[int]] = defaultdict(list)
+        for pk, sku in order.lines.values_list("pk", "product__sku"):
+            lines_by_sku[sku].append(pk)
+        missing: list[tuple[int | None, str]] = [
+            (index, f"{sku}: this order has no line of this SKU.")
+            for index, sku in enumerate(skus)
+            if sku not in lines_by_sku
+        ]
+        if missing:
+            raise LinesRefused(missing)
+        line_ids = [pk for sku in skus for pk in lines_by_sku[sku]]
+    updates.order_backorders_cancel(order=order, reason=reason, by=None, line_ids=line_ids)
+    return order
