@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,8 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field as NinjaField
 from ninja import Header, Query, Router, Schema
+from pydantic import AwareDatetime, field_validator
 
 from api.auth import ApiKeyAuth, request_api_key
+from api.cursors import BadCursor, cursor_decode, cursor_encode
 from api.idempotency import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     Answer,
@@ -39,6 +42,7 @@ from orders.selectors.storefront import (
     storefront_order,
     storefront_order_by_external_reference,
     storefront_orders,
+    storefront_orders_changed,
 )
 from orders.services.cancelling import NothingToCancel
 
@@ -67,6 +71,7 @@ def order_document(order: SalesOrder) -> dict:
             "placed_at": order.placed_at,
             "payment_status": order.payment_status,
             "warehouse": order.warehouse.code,
+            "updated_at": order.updated_at,
             "customer": {
                 "email": order.customer.email,
                 "name": order.customer.name,
@@ -328,8 +333,30 @@ def order_cancel(
     return _idempotent(api_key=api_key, key=idempotency_key, document=document, run=run)
 
 
+MAX_PAGE = 100
+RFC3339 = re.compile(r"\A\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\Z")
+
+
 class OrderFilter(Schema):
-    external_id: str = NinjaField(..., min_length=1, max_length=64)
+    external_id: str | None = NinjaField(
+        None, min_length=1, max_length=64, description="The shop's order id"
+    )
+    updated_since: AwareDatetime | None = NinjaField(
+        None,
+        description="ISO 8601 with a time zone: the orders changed at or after it, oldest first",
+    )
+    cursor: str | None = NinjaField(
+        None, min_length=1, max_length=200, description="`next_cursor` of the previous page"
+    )
+    limit: int = NinjaField(50, ge=1, le=MAX_PAGE, description="Orders a page (changes only)")
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # pydantic would take "0.5" for a Unix time; the schema says date-time
+        if value is not None and not RFC3339.match(str(value)):
+            raise ValueError("Send an ISO 8601 date and time with a zone: 2026-12-01T09:00:00Z.")
+        return value
 
 
 @router.get(
@@ -337,11 +364,55 @@ class OrderFilter(Schema):
     url_name="order_list",
     response={200: OrderList, **ERRORS},
     auth=ApiKeyAuth(Scope.ORDERS_READ),
-    summary="Find an order by the shop's id",
+    summary="Find an order by the shop's id, or poll for changed orders",
 )
 def order_list(request: HttpRequest, filters: Query[OrderFilter]) -> HttpResponse:
-    """The key's channel's order with this external id: a list of none or one."""
-    orders = storefront_orders(channel=request_api_key(request).channel).filter(
-        external_reference=filters.external_id.strip()
+    """With `external_id`: the key's channel's order with it (a list of none or
+    one). With `updated_since` (then `cursor`): the channel's orders whose
+    promise moved, that were allocated, shipped or cancelled (or placed) since,
+    oldest change first, `limit` a page."""
+    channel = request_api_key(request).channel
+    polling = filters.updated_since is not None or filters.cursor is not None
+    if filters.external_id is not None:
+        if polling:
+            raise _parameter_problem(
+                "external_id", "Send external_id, or updated_since/cursor, not both."
+            )
+        orders = storefront_orders(channel=channel).filter(
+            external_reference=filters.external_id.strip()
+        )
+        return _json(OrderList.model_validate({"items": [order_document(o) for o in orders[:1]]}))
+    if not polling:
+        raise _parameter_problem("updated_since", "Send external_id, updated_since or cursor.")
+    after = None
+    if filters.cursor is not None:
+        try:
+            after = cursor_decode(filters.cursor)
+        except BadCursor as error:
+            raise _parameter_problem(
+                "cursor", "Not a cursor of this API: send next_cursor as it came."
+            ) from error
+    page = storefront_orders_changed(
+        channel=channel, since=filters.updated_since, after=after, limit=filters.limit + 1
     )
-    return _json(OrderList.model_validate({"items": [order_document(o) for o in orders[:1]]}))
+    items, has_more = page[: filters.limit], len(page) > filters.limit
+    next_cursor = cursor_encode(items[-1].updated_at, items[-1].pk) if items else filters.cursor
+    return _json(
+        OrderList.model_validate(
+            {
+                "items": [order_document(order) for order in items],
+                "next_cursor": next_cursor,
+                "has_more": has_more,
+            }
+        )
+    )
+
+
+def _parameter_problem(parameter: str, detail: str) -> ProblemError:
+    return ProblemError(
+        422,
+        detail,
+        kind="validation",
+        title="Invalid request",
+        errors=[{"detail": detail, "parameter": parameter}],
+    )

@@ -130,6 +130,13 @@ class OrderOut(Schema):
     placed_at: dt.datetime
     payment_status: str
     warehouse: str
+    updated_at: dt.datetime = Field(
+        ...,
+        description=(
+            "The last change a customer sees: placed, a promise moved, units allocated, "
+            "shipped or cancelled"
+        ),
+    )
     customer: CustomerOut
     lines: list[LineOut]
     customer_links: CustomerLinks | None = Field(
@@ -139,3 +146,11 @@ class OrderOut(Schema):
 
 class OrderList(Schema):
     items: list[OrderOut]
+    next_cursor: str | None = Field(
+        None,
+        description=(
+            "With updated_since or cursor: pass it as `cursor` for the next page, and keep "
+            "the last one to poll from next time (null until there was a page with orders)"
+        ),
+    )
+    has_more: bool = Field(False, description="More changed orders wait after this page")

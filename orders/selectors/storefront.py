@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import datetime as dt
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from inventory.models import Warehouse
 from orders.models import OrderLine, SalesOrder
@@ -35,3 +37,22 @@ def storefront_warehouse(*, code: str | None) -> Warehouse | None:
     if code:
         return Warehouse.objects.filter(code=code).first()
     return Warehouse.objects.order_by("code", "pk").first()
+
+
+def storefront_orders_changed(
+    *,
+    channel: str,
+    since: dt.datetime | None = None,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int,
+) -> list[SalesOrder]:
+    """The channel's orders changed (`updated_at`) at or after `since`, or
+    strictly after the position `after` (updated_at, pk) of a previous page;
+    oldest change first, at most `limit` (index order_channel_updated)."""
+    orders = storefront_orders(channel=channel).order_by("updated_at", "pk")
+    if after is not None:
+        stamp, pk = after
+        orders = orders.filter(Q(updated_at__gt=stamp) | Q(updated_at=stamp, pk__gt=pk))
+    elif since is not None:
+        orders = orders.filter(updated_at__gte=since)
+    return list(orders[:limit])

@@ -26,6 +26,7 @@ from orders.models import (
 )
 from orders.services.allocation import queue_allocate
 from orders.services.promises import promises_recompute
+from orders.services.touching import orders_touch
 
 
 def cancel_units(
@@ -40,6 +41,7 @@ def cancel_units(
     line.allocated -= released
     line._history_user = acting_user(by)  # type: ignore[attr-defined]
     line.save(update_fields=["cancelled", "allocated"])
+    orders_touch(order_ids=[line.order_id])
     if released:
         stock_moves_apply(
             level=level,
