@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from api.models import ApiKey
+from inventory.catalogue import ProductUpsert, product_upsert
 from inventory.models import Product
 from notifications import updates
 from orders.models import SalesOrder
@@ -137,3 +138,40 @@ def storefront_order_cancel(
         line_ids = [pk for sku in skus for pk in lines_by_sku[sku]]
     updates.order_backorders_cancel(order=order, reason=reason, by=None, line_ids=line_ids)
     return order
+
+
+def storefront_product_upsert(
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    active: bool,
+    backorder_policy: str,
+    backorder_cap: int | None,
+) -> ProductUpsert:
+    """The shop's product under this SKU, created or updated
+    (`inventory.catalogue.product_upsert`). A request that raced another
+    creating the same SKU updates the product that one made.
+
+    No promise is refreshed: the policy, cap, price and active flag decide what
+    new orders may have, and the promise engine reads none of them.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return product_upsert(
+                    sku=sku,
+                    name=name,
+                    price=price,
+                    active=active,
+                    backorder_policy=backorder_policy,
+                    backorder_cap=backorder_cap,
+                    by=None,
+                )
+        except (IntegrityError, ValidationError) as error:
+            duplicate = isinstance(error, IntegrityError) or "sku" in getattr(
+                error, "message_dict", {}
+            )
+            if attempt or not duplicate or not Product.objects.filter(sku=sku).exists():
+                raise
+    raise AssertionError("unreachable")

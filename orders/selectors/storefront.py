@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from inventory.models import Warehouse
+from inventory.models import Product, Warehouse
 from orders.models import OrderLine, SalesOrder
+from orders.selectors.products import (
+    product_inbound_lines,
+    product_queue_summary,
+    product_stock_levels,
+    product_warehouses,
+)
+from suppliers.models import PurchaseOrderLine
 
 
 def storefront_orders(*, channel: str) -> QuerySet[SalesOrder]:
@@ -56,3 +65,52 @@ def storefront_orders_changed(
     elif since is not None:
         orders = orders.filter(updated_at__gte=since)
     return list(orders[:limit])
+
+
+@dataclass(frozen=True)
+class WarehouseStock:
+    """One product in one warehouse, as the storefront sees it."""
+
+    warehouse: Warehouse
+    on_hand: int
+    allocated: int
+    waiting: int
+    """Backordered units of the warehouse's queue for the product."""
+    inbound: list[PurchaseOrderLine]
+    """Open purchase order lines still expecting units, soonest first."""
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.allocated, 0)
+
+
+@dataclass(frozen=True)
+class StorefrontProductStock:
+    product: Product
+    warehouses: list[WarehouseStock]
+
+
+def storefront_product_stock(*, sku: str) -> StorefrontProductStock | None:
+    """The product with this SKU and its stock, waiting units and inbound supply
+    in every warehouse (five queries); None for an unknown SKU."""
+    product = Product.objects.filter(sku=sku).first()
+    if product is None:
+        return None
+    levels = product_stock_levels(product=product)
+    waiting = product_queue_summary(product=product)
+    inbound: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
+    for line in product_inbound_lines(product=product):
+        inbound[line.purchase_order.warehouse_id].append(line)
+    return StorefrontProductStock(
+        product=product,
+        warehouses=[
+            WarehouseStock(
+                warehouse=warehouse,
+                on_hand=levels[warehouse.pk].on_hand if warehouse.pk in levels else 0,
+                allocated=levels[warehouse.pk].allocated if warehouse.pk in levels else 0,
+                waiting=waiting[warehouse.pk].units if warehouse.pk in waiting else 0,
+                inbound=inbound.get(warehouse.pk, []),
+            )
+            for warehouse in product_warehouses()
+        ],
+    )
