@@ -12,16 +12,21 @@ from api.models import ApiKey, Scope
 
 
 class ApiKeyAuth(HttpBearer):
-    def __init__(self, scope: Scope) -> None:
+    """A key with one of these scopes."""
+
+    def __init__(self, *scopes: Scope) -> None:
         super().__init__()
-        self.scope = scope
+        assert scopes
+        self.scopes = scopes
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
         api_key = api_key_authenticate(key=token)
         if api_key is None:
             return None
-        if self.scope not in api_key.scope_set:
-            raise AuthorizationError(message=f"This API key lacks the scope {self.scope}.")
+        if not api_key.scope_set.intersection(self.scopes):
+            raise AuthorizationError(
+                message=f"This API key lacks the scope {' or '.join(self.scopes)}."
+            )
         return api_key
 
 

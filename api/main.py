@@ -10,7 +10,7 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from api import availability, orders
+from api import availability, orders, products
 from api.problems import (
     MAX_BODY_BYTES,
     PROBLEM_CONTENT_TYPE,
@@ -66,6 +66,7 @@ api = StorefrontApi(
 )
 api.add_router("", orders.router)
 api.add_router("", availability.router)
+api.add_router("", products.router)
 
 
 @api.exception_handler(ProblemError)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -11,8 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field as NinjaField
 from ninja import Header, Query, Router, Schema
+from pydantic import AwareDatetime, field_validator
 
 from api.auth import ApiKeyAuth, request_api_key
+from api.cursors import BadCursor, cursor_decode, cursor_encode
 from api.idempotency import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     Answer,
@@ -21,17 +25,26 @@ from api.idempotency import (
     idempotent_answer,
     request_fingerprint,
 )
-from api.models import Scope
+from api.models import ApiKey, Scope
 from api.problems import PROBLEM_CONTENT_TYPE, Problem, ProblemError, problem_body
-from api.schemas import OrderIn, OrderList, OrderOut
-from api.services import LinesRefused, StorefrontLine, UnknownWarehouse, storefront_order_place
+from api.schemas import CancelIn, OrderIn, OrderList, OrderOut
+from api.services import (
+    LinesRefused,
+    OrderNotFound,
+    StorefrontLine,
+    UnknownWarehouse,
+    storefront_order_cancel,
+    storefront_order_place,
+)
 from notifications.updates.telling import customer_links
 from orders.models import SalesOrder
 from orders.selectors.storefront import (
     storefront_order,
     storefront_order_by_external_reference,
     storefront_orders,
+    storefront_orders_changed,
 )
+from orders.services.cancelling import NothingToCancel
 
 router = Router(tags=["orders"])
 
@@ -58,6 +71,7 @@ def order_document(order: SalesOrder) -> dict:
             "placed_at": order.placed_at,
             "payment_status": order.payment_status,
             "warehouse": order.warehouse.code,
+            "updated_at": order.updated_at,
             "customer": {
                 "email": order.customer.email,
                 "name": order.customer.name,
@@ -116,10 +130,49 @@ def _answer(answer: Answer) -> HttpResponse:
         response = HttpResponse(
             answer.content, status=answer.status, content_type="application/json"
         )
-        response["Location"] = json.loads(answer.content)["url"]
+        if answer.status == 201:
+            response["Location"] = json.loads(answer.content)["url"]
     if answer.replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _idempotent(
+    *, api_key: ApiKey, key: str, document: Any, run: Callable[[], Answer]
+) -> HttpResponse:
+    """`run()`'s answer under this Idempotency-Key (the kept one for a replay)."""
+    key = key.strip().strip('"')
+    if not key:
+        raise ProblemError(400, "The Idempotency-Key header is empty.", kind="idempotency-key")
+    try:
+        answer = idempotent_answer(
+            api_key=api_key, key=key, fingerprint=request_fingerprint(document), run=run
+        )
+    except IdempotencyKeyReused as error:
+        raise ProblemError(
+            422,
+            "This Idempotency-Key was used with a different request body.",
+            kind="idempotency-key-reused",
+            title="Idempotency-Key reused",
+        ) from error
+    except IdempotencyInFlight as error:
+        raise ProblemError(
+            409,
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            kind="request-in-flight",
+            title="Request in flight",
+        ) from error
+    return _answer(answer)
+
+
+def _idempotency_key_header() -> Any:
+    return Header(
+        ...,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        description="Unique per request (a UUID); a retry sends the same one. Kept 24 hours.",
+    )
 
 
 @router.post(
@@ -132,21 +185,12 @@ def _answer(answer: Answer) -> HttpResponse:
 def order_create(
     request: HttpRequest,
     payload: OrderIn,
-    idempotency_key: str = Header(
-        ...,
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
-        description="Unique per request (a UUID); a retry sends the same one. Kept 24 hours.",
-    ),
+    idempotency_key: str = _idempotency_key_header(),
 ) -> HttpResponse:
     """Place an order from the shop. Each line takes what is in stock, the rest
     is backordered with a promised ship date, and the customer is emailed.
     A line the product's policy refuses → 422 naming it; nothing is saved."""
     api_key = request_api_key(request)
-    key = idempotency_key.strip().strip('"')
-    if not key:
-        raise ProblemError(400, "The Idempotency-Key header is empty.", kind="idempotency-key")
     document = payload.model_dump(mode="json")
 
     def run() -> Answer:
@@ -212,25 +256,7 @@ def order_create(
             status=201, content=OrderOut.model_validate(order_document(placed)).model_dump_json()
         )
 
-    try:
-        answer = idempotent_answer(
-            api_key=api_key, key=key, fingerprint=request_fingerprint(document), run=run
-        )
-    except IdempotencyKeyReused as error:
-        raise ProblemError(
-            422,
-            "This Idempotency-Key was used with a different request body.",
-            kind="idempotency-key-reused",
-            title="Idempotency-Key reused",
-        ) from error
-    except IdempotencyInFlight as error:
-        raise ProblemError(
-            409,
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-            kind="request-in-flight",
-            title="Request in flight",
-        ) from error
-    return _answer(answer)
+    return _idempotent(api_key=api_key, key=idempotency_key, document=document, run=run)
 
 
 @router.get(
@@ -248,8 +274,89 @@ def order_get(request: HttpRequest, number: str) -> HttpResponse:
     return _json(OrderOut.model_validate(order_document(order)))
 
 
+@router.post(
+    "/orders/{number}/cancel",
+    url_name="order_cancel",
+    response={200: OrderOut, 404: Problem, **WRITE_ERRORS},
+    auth=ApiKeyAuth(Scope.ORDERS_WRITE),
+    summary="Cancel what an order still waits for",
+)
+def order_cancel(
+    request: HttpRequest,
+    number: str,
+    payload: CancelIn,
+    idempotency_key: str = _idempotency_key_header(),
+) -> HttpResponse:
+    """The customer cancelled in the shop: the backordered units of every line,
+    or of the lines of the SKUs listed, are cancelled and the customer gets the
+    cancellation email. Units already allocated or shipped stay. Answers the
+    order as GET does; 409 when nothing listed is waiting, 404 for an order of
+    another channel."""
+    api_key = request_api_key(request)
+    document = {"cancel": number, **payload.model_dump(mode="json")}
+
+    def run() -> Answer:
+        try:
+            storefront_order_cancel(
+                api_key=api_key, number=number, reason=payload.reason, skus=payload.skus
+            )
+        except OrderNotFound:
+            return _problem_answer(problem_body(404, "This channel has no order with this number."))
+        except LinesRefused as refused:
+            return _problem_answer(
+                problem_body(
+                    422,
+                    str(refused),
+                    kind="validation",
+                    title="Invalid request",
+                    errors=[
+                        {"detail": reason, "pointer": f"#/skus/{index}"}
+                        for index, reason in refused.errors
+                    ],
+                )
+            )
+        except NothingToCancel as nothing:
+            return _problem_answer(
+                problem_body(
+                    409,
+                    " ".join(nothing.messages),
+                    kind="nothing-to-cancel",
+                    title="Nothing to cancel",
+                )
+            )
+        order = storefront_order(channel=api_key.channel, number=number)
+        assert order is not None
+        return Answer(
+            status=200, content=OrderOut.model_validate(order_document(order)).model_dump_json()
+        )
+
+    return _idempotent(api_key=api_key, key=idempotency_key, document=document, run=run)
+
+
+MAX_PAGE = 100
+RFC3339 = re.compile(r"\A\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\Z")
+
+
 class OrderFilter(Schema):
-    external_id: str = NinjaField(..., min_length=1, max_length=64)
+    external_id: str | None = NinjaField(
+        None, min_length=1, max_length=64, description="The shop's order id"
+    )
+    updated_since: AwareDatetime | None = NinjaField(
+        None,
+        description="ISO 8601 with a time zone: the orders changed at or after it, oldest first",
+    )
+    cursor: str | None = NinjaField(
+        None, min_length=1, max_length=200, description="`next_cursor` of the previous page"
+    )
+    limit: int = NinjaField(50, ge=1, le=MAX_PAGE, description="Orders a page (changes only)")
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # pydantic would take "0.5" for a Unix time; the schema says date-time
+        if value is not None and not RFC3339.match(str(value)):
+            raise ValueError("Send an ISO 8601 date and time with a zone: 2026-12-01T09:00:00Z.")
+        return value
 
 
 @router.get(
@@ -257,11 +364,55 @@ class OrderFilter(Schema):
     url_name="order_list",
     response={200: OrderList, **ERRORS},
     auth=ApiKeyAuth(Scope.ORDERS_READ),
-    summary="Find an order by the shop's id",
+    summary="Find an order by the shop's id, or poll for changed orders",
 )
 def order_list(request: HttpRequest, filters: Query[OrderFilter]) -> HttpResponse:
-    """The key's channel's order with this external id: a list of none or one."""
-    orders = storefront_orders(channel=request_api_key(request).channel).filter(
-        external_reference=filters.external_id.strip()
+    """With `external_id`: the key's channel's order with it (a list of none or
+    one). With `updated_since` (then `cursor`): the channel's orders whose
+    promise moved, that were allocated, shipped or cancelled (or placed) since,
+    oldest change first, `limit` a page."""
+    channel = request_api_key(request).channel
+    polling = filters.updated_since is not None or filters.cursor is not None
+    if filters.external_id is not None:
+        if polling:
+            raise _parameter_problem(
+                "external_id", "Send external_id, or updated_since/cursor, not both."
+            )
+        orders = storefront_orders(channel=channel).filter(
+            external_reference=filters.external_id.strip()
+        )
+        return _json(OrderList.model_validate({"items": [order_document(o) for o in orders[:1]]}))
+    if not polling:
+        raise _parameter_problem("updated_since", "Send external_id, updated_since or cursor.")
+    after = None
+    if filters.cursor is not None:
+        try:
+            after = cursor_decode(filters.cursor)
+        except BadCursor as error:
+            raise _parameter_problem(
+                "cursor", "Not a cursor of this API: send next_cursor as it came."
+            ) from error
+    page = storefront_orders_changed(
+        channel=channel, since=filters.updated_since, after=after, limit=filters.limit + 1
     )
-    return _json(OrderList.model_validate({"items": [order_document(o) for o in orders[:1]]}))
+    items, has_more = page[: filters.limit], len(page) > filters.limit
+    next_cursor = cursor_encode(items[-1].updated_at, items[-1].pk) if items else filters.cursor
+    return _json(
+        OrderList.model_validate(
+            {
+                "items": [order_document(order) for order in items],
+                "next_cursor": next_cursor,
+                "has_more": has_more,
+            }
+        )
+    )
+
+
+def _parameter_problem(parameter: str, detail: str) -> ProblemError:
+    return ProblemError(
+        422,
+        detail,
+        kind="validation",
+        title="Invalid request",
+        errors=[{"detail": detail, "parameter": parameter}],
+    )

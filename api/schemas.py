@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -68,6 +68,34 @@ class OrderIn(Schema):
         return value.strip()
 
 
+Sku = Annotated[str, Field(max_length=SKU_MAX_LENGTH, pattern=SKU_JSON_PATTERN)]
+
+
+class CancelIn(Schema):
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=255,
+        description="Why, as the customer said it; kept with the cancellation",
+    )
+    skus: list[Sku] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_LINES,
+        description=(
+            "Cancel the backordered units of the lines of these SKUs only; "
+            "of every line if omitted. Allocated and shipped units are not cancelled."
+        ),
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("Say why the order is cancelled.")
+        return value.strip()
+
+
 class CustomerOut(Schema):
     email: str
     name: str
@@ -102,6 +130,13 @@ class OrderOut(Schema):
     placed_at: dt.datetime
     payment_status: str
     warehouse: str
+    updated_at: dt.datetime = Field(
+        ...,
+        description=(
+            "The last change a customer sees: placed, a promise moved, units allocated, "
+            "shipped or cancelled"
+        ),
+    )
     customer: CustomerOut
     lines: list[LineOut]
     customer_links: CustomerLinks | None = Field(
@@ -111,6 +146,14 @@ class OrderOut(Schema):
 
 class OrderList(Schema):
     items: list[OrderOut]
+    next_cursor: str | None = Field(
+        None,
+        description=(
+            "With updated_since or cursor: pass it as `cursor` for the next page, and keep "
+            "the last one to poll from next time (null until there was a page with orders)"
+        ),
+    )
+    has_more: bool = Field(False, description="More changed orders wait after this page")
 
 
 TIER_FIELD = Field(

@@ -4,14 +4,16 @@ same use case as the staff's (notifications.updates.order_place)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from api.models import ApiKey
+from inventory.catalogue import ProductUpsert, product_upsert
 from inventory.models import Product
 from notifications import updates
 from orders.models import SalesOrder
@@ -37,6 +39,10 @@ class LinesRefused(Exception):
 
 class UnknownWarehouse(Exception):
     pass
+
+
+class OrderNotFound(Exception):
+    """The key's channel has no order with this number."""
 
 
 @transaction.atomic
@@ -101,3 +107,71 @@ def _line_index(lines: Sequence[StorefrontLine], message: str) -> int | None:
         if message.startswith(f"{line.sku}:") or message.startswith(f"{line.sku} "):
             return index
     return None
+
+
+@transaction.atomic
+def storefront_order_cancel(
+    *, api_key: ApiKey, number: str, reason: str, skus: Sequence[str] | None
+) -> SalesOrder:
+    """The customer cancelled in the shop: the backordered remainder of every
+    line of the order, or of the lines with these SKUs (every line of a SKU
+    listed), through `updates.order_backorders_cancel` (the "cancelled" email).
+
+    Raises OrderNotFound (not this channel's), LinesRefused (a SKU listed that
+    the order has no line of, naming its index), or NothingToCancel.
+    """
+    order = SalesOrder.objects.filter(channel=api_key.channel, number=number).first()
+    if order is None:
+        raise OrderNotFound(number)
+    line_ids: list[int] | None = None
+    if skus is not None:
+        lines_by_sku: dict[str, list[int]] = defaultdict(list)
+        for pk, sku in order.lines.values_list("pk", "product__sku"):
+            lines_by_sku[sku].append(pk)
+        missing: list[tuple[int | None, str]] = [
+            (index, f"{sku}: this order has no line of this SKU.")
+            for index, sku in enumerate(skus)
+            if sku not in lines_by_sku
+        ]
+        if missing:
+            raise LinesRefused(missing)
+        line_ids = [pk for sku in skus for pk in lines_by_sku[sku]]
+    updates.order_backorders_cancel(order=order, reason=reason, by=None, line_ids=line_ids)
+    return order
+
+
+def storefront_product_upsert(
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    active: bool,
+    backorder_policy: str,
+    backorder_cap: int | None,
+) -> ProductUpsert:
+    """The shop's product under this SKU, created or updated
+    (`inventory.catalogue.product_upsert`). A request that raced another
+    creating the same SKU updates the product that one made.
+
+    No promise is refreshed: the policy, cap, price and active flag decide what
+    new orders may have, and the promise engine reads none of them.
+    """
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return product_upsert(
+                    sku=sku,
+                    name=name,
+                    price=price,
+                    active=active,
+                    backorder_policy=backorder_policy,
+                    backorder_cap=backorder_cap,
+                    by=None,
+                )
+        except (IntegrityError, ValidationError) as error:
+            duplicate = isinstance(error, IntegrityError) or "sku" in getattr(
+                error, "message_dict", {}
+            )
+            if attempt or not duplicate or not Product.objects.filter(sku=sku).exists():
+                raise
+    raise AssertionError("unreachable")

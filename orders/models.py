@@ -95,10 +95,18 @@ class SalesOrder(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    history = HistoricalRecords()
+    # When a customer-visible part of the order last changed: placed, a line's
+    # promise moved, units allocated, shipped or cancelled. The storefront polls
+    # on it (GET /api/v1/orders?updated_since=). Writes that bypass save() bump it
+    # with orders.services.touching (in the same statement or transaction).
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-placed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["channel", "updated_at", "id"], name="order_channel_updated"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "external_reference"],

@@ -41,6 +41,7 @@ from notifications.updates.impact import (
     purchase_order_move_preview,
 )
 from notifications.updates.order_changes import (
+    order_backorders_cancel,
     order_cancel,
     order_customer_choose,
     order_line_cancel,
@@ -68,6 +69,7 @@ __all__ = [
     "bulk_job_start",
     "customer_note_send",
     "discount_percent_bounds",
+    "order_backorders_cancel",
     "order_cancel",
     "order_customer_choose",
     "order_discount_issue",

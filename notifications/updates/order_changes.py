@@ -99,6 +99,16 @@ def order_cancel(**kwargs: Any) -> list[Cancellation]:
     return cancellations
 
 
+@retry_on_conflict()
+@transaction.atomic
+def order_backorders_cancel(**kwargs: Any) -> list[Cancellation]:
+    """`orders.services.order_backorders_cancel` (the customer cancelled what
+    waits, e.g. in the shop), then one "cancelled" email for all its lines."""
+    cancellations = telling_customers(cancelling.order_backorders_cancel, **kwargs)
+    cancellations_notify(cancellations=cancellations)
+    return cancellations
+
+
 def order_customer_choose(*, link: CustomerLink) -> choices.CustomerChoiceResult:
     """A customer's choice through a signed link; a cancellation is confirmed by email."""
     return _order_customer_choose(link=link)

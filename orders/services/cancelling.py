@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -25,6 +26,7 @@ from orders.models import (
 )
 from orders.services.allocation import queue_allocate
 from orders.services.promises import promises_recompute
+from orders.services.touching import orders_touch
 
 
 def cancel_units(
@@ -39,6 +41,7 @@ def cancel_units(
     line.allocated -= released
     line._history_user = acting_user(by)  # type: ignore[attr-defined]
     line.save(update_fields=["cancelled", "allocated"])
+    orders_touch(order_ids=[line.order_id])
     if released:
         stock_moves_apply(
             level=level,
@@ -53,6 +56,10 @@ def cancel_units(
         cancelled_by=acting_user(by),
     )
     return cancellation, released
+
+
+class NothingToCancel(ValidationError):
+    """Nothing the cancellation asked for is waiting on backorder."""
 
 
 def _require_reason(reason: str) -> str:
@@ -130,5 +137,45 @@ def order_cancel(*, order: SalesOrder, reason: str, by: User | None) -> list[Can
         )
     promises_recompute(
         keys=[(pid, order.warehouse_id) for pid in product_ids], cause=f"{order.number} cancelled"
+    )
+    return cancellations
+
+
+@retry_on_conflict()
+@transaction.atomic
+def order_backorders_cancel(
+    *, order: SalesOrder, reason: str, by: User | None, line_ids: Iterable[int] | None = None
+) -> list[Cancellation]:
+    """Cancel the backordered remainder of an order's lines (all of them, or
+    those in `line_ids`); allocated and shipped units stay as they are.
+
+    Raises NothingToCancel when none of those lines has units waiting.
+    """
+    reason = _require_reason(reason)
+    wanted = None if line_ids is None else set(line_ids)
+    product_ids = set(order.lines.values_list("product_id", flat=True))
+    levels = stock_levels_lock(keys=[(pid, order.warehouse_id) for pid in product_ids])
+    lines = [
+        line
+        for line in order.lines.select_for_update().select_related("order").order_by("pk")
+        if line.backordered and (wanted is None or line.pk in wanted)
+    ]
+    if not lines:
+        raise NothingToCancel(
+            _("Nothing on order %(number)s is waiting on backorder.") % {"number": order.number}
+        )
+    cancellations = [
+        cancel_units(
+            line=line,
+            quantity=line.backordered,
+            level=levels[(line.product_id, order.warehouse_id)],
+            reason=reason,
+            by=by,
+        )[0]
+        for line in lines
+    ]
+    promises_recompute(
+        keys=sorted({(line.product_id, order.warehouse_id) for line in lines}),
+        cause=f"{order.number} cancelled in part",
     )
     return cancellations

@@ -27,6 +27,7 @@ from orders.models import (
 )
 from orders.promising import Promise, QueueEntry, Supply, promise_queue
 from orders.services.recording import PromiseChange, promise_changes_record
+from orders.services.touching import orders_of_lines_touch, touch_orders_returning_sql
 from suppliers.models import (
     OPEN_PO_STATUSES,
     PurchaseOrderLine,
@@ -318,20 +319,27 @@ def promise_revisions_insert(changes: Sequence[PromiseChange], *, cause: str) ->
 
 
 def lines_set_promises(updates: Sequence[tuple[int, dt.date, bool, dt.date, int]]) -> None:
-    """Write new promises to many lines: one UPDATE … FROM unnest on PostgreSQL."""
+    """Write new promises to many lines, and stamp their orders as changed
+    (`SalesOrder.updated_at`): one UPDATE … FROM unnest on PostgreSQL, the
+    orders' stamp in the same statement."""
+    if not updates:
+        return
+    now = timezone.now()
     if connection.vendor == "postgresql":
         ids, dates, estimates, firsts, slips = (
             list(column) for column in zip(*updates, strict=True)
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {OrderLine._meta.db_table} AS line "  # noqa: S608 - table name from the model
-                "SET promised_date = p.promised_date, promise_is_estimate = p.is_estimate, "
-                "first_promised_date = p.first_date, times_slipped = p.slipped "
-                "FROM unnest(%s::bigint[], %s::date[], %s::boolean[], %s::date[], %s::integer[]) "
-                "AS p(id, promised_date, is_estimate, first_date, slipped) "
-                "WHERE line.id = p.id",
-                [ids, dates, estimates, firsts, slips],
+                touch_orders_returning_sql(
+                    f"UPDATE {OrderLine._meta.db_table} AS line "  # noqa: S608 - table name from the model
+                    "SET promised_date = p.promised_date, promise_is_estimate = p.is_estimate, "
+                    "first_promised_date = p.first_date, times_slipped = p.slipped "
+                    "FROM unnest(%s::bigint[], %s::date[], %s::boolean[], %s::date[], "
+                    "%s::integer[]) AS p(id, promised_date, is_estimate, first_date, slipped) "
+                    "WHERE line.id = p.id"
+                ),
+                [ids, dates, estimates, firsts, slips, now],
             )
         return
     with connection.cursor() as cursor:
@@ -343,6 +351,7 @@ def lines_set_promises(updates: Sequence[tuple[int, dt.date, bool, dt.date, int]
                 for pk, promised, estimate, first, slipped in updates
             ],
         )
+    orders_of_lines_touch(line_ids=[update[0] for update in updates], now=now)
 
 
 @retry_on_conflict()

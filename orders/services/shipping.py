@@ -24,6 +24,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from orders.services.touching import orders_touch
 
 
 @retry_on_conflict()
@@ -87,6 +88,7 @@ def shipment_create(
         moves[line.product_id].append(
             Move(StockMoveKind.SHIPMENT, quantity, f"{order.number}/{line.pk}", tracking_number)
         )
+    orders_touch(order_ids=[order.pk])
     ShipmentLine.objects.bulk_create(
         ShipmentLine(shipment=shipment, order_line_id=line_id, quantity=quantity)
         for line_id, quantity in wanted.items()

@@ -171,7 +171,9 @@ def test_an_order_is_read_by_number_and_by_external_id(stocked, api_key, new_key
     found = Client().get("/api/v1/orders", {"external_id": "WEB-1001"}, headers=auth).json()
     assert [item["number"] for item in found["items"]] == [placed["number"]]
     assert Client().get("/api/v1/orders", {"external_id": "other"}, headers=auth).json() == {
-        "items": []
+        "items": [],
+        "next_cursor": None,
+        "has_more": False,
     }
     # another channel's key sees none of it
     other = {"Authorization": f"Bearer {new_key(channel='phone').key}"}
