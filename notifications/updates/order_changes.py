@@ -30,9 +30,9 @@ from orders.services import (
     recording,
     shipping,
 )
+from orders.services import priority as queue_priority
 from orders.services.customers import customer_find_or_create
 from orders.services.notes import form_submission_record
-from orders.services import priority as queue_priority
 
 
 @retry_on_conflict()
