@@ -4,6 +4,7 @@ with its confirmation, once per form — `updates.order_place_for_customer`."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,7 +20,11 @@ pytestmark = pytest.mark.django_db
 
 
 def take(shop: Shop, lines, *, email="ana@example.com", token="", **fields):
-    values = {"name": "Ana Putri", "language": Language.INDONESIAN, "tier": Tier.PREFERRED}
+    values: dict[str, Any] = {
+        "name": "Ana Putri",
+        "language": Language.INDONESIAN,
+        "tier": Tier.PREFERRED,
+    }
     values.update(fields)
     return updates.order_place_for_customer(
         email=email,
