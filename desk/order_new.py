@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -117,7 +116,6 @@ def _order_new_page(
         "line_rows": [{**row, "check": checks.get(row["index"])} for row in form.line_rows()],
         "max_rows": SKU_LINE_MAX_ROWS,
         "preview": preview,
-        "currency": settings.NOTIFICATION_CURRENCY,
     }
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
@@ -219,7 +217,7 @@ def order_new_availability(request: HttpRequest) -> HttpResponse:
     form = OrderCreateForm(request.GET)
     form.is_valid()
     preview = _order_preview(form)
-    context = {"form": form, "preview": preview, "currency": settings.NOTIFICATION_CURRENCY}
+    context = {"form": form, "preview": preview}
     response = render(request, ORDER_NEW_TEMPLATE + "#order-new-availability", context)
     patch_vary_headers(response, ("HX-Request",))
     return response

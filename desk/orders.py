@@ -3,6 +3,7 @@ promise history, messages sent, the audit trail; the line actions of customer se
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -89,6 +90,7 @@ def order_lines_context(
         "order_status": status,
         "status_badge": order_status_badge(status),
         "units_waiting": sum(line.backordered for line in lines),
+        "order_total": sum((line.amount for line in lines), Decimal(0)),
         "has_revisions": bool(revisions),
         "can_cancel": order_can_cancel(request.user),
         "can_prioritise": order_can_prioritise(request.user),

@@ -258,6 +258,16 @@ class OrderLine(models.Model):
         return self.ordered - self.shipped - self.cancelled
 
     @property
+    def units_sold(self) -> int:
+        """Units ordered and not cancelled: shipped, allocated or still waiting."""
+        return self.ordered - self.cancelled
+
+    @property
+    def amount(self) -> Decimal:
+        """What the line comes to: its unit price for every unit not cancelled."""
+        return self.unit_price * self.units_sold
+
+    @property
     def status(self) -> Status:
         if self.open_quantity == 0:
             return Status.SHIPPED if self.shipped else Status.CANCELLED

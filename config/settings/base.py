@@ -356,7 +356,9 @@ NOTIFICATION_REPUBLISH_AFTER_SECONDS = int(
 # A row left in "sending" this long belongs to a worker that died mid-send; the
 # sweep re-claims it. Far above EMAIL_TIMEOUT × the SMTP round trips of one send.
 NOTIFICATION_SENDING_STALE_SECONDS = int(env_str("NOTIFICATION_SENDING_STALE_SECONDS") or 600)
-NOTIFICATION_CURRENCY = env_str("NOTIFICATION_CURRENCY", "EUR")
+# The shop's currency (ISO 4217), on the staff pages and in the emails; IDR and
+# the other currencies without minor units are shown without decimals.
+SHOP_CURRENCY = (env_str("SHOP_CURRENCY") or env_str("NOTIFICATION_CURRENCY") or "EUR").upper()
 
 # Demo users and demo data are for the embedded and development modes only.
 DEMO_DATA_ALLOWED = True
