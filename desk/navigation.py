@@ -38,6 +38,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Purchase orders"), "purchase-orders"),
     NavItem(_("Delays"), "delays"),
     NavItem(_("Outbox"), "outbox"),
+    NavItem(_("Shop events"), "shop-events"),
     NavItem(_("Policy"), "policy"),
 )
 

@@ -71,6 +71,7 @@ ARGUMENTS = {
     "id": 1,
     "customer_id": 1,
     "notification_id": 1,
+    "event_id": 1,
     "line_id": 1,
     "job_id": 1,
     "token": "x",
