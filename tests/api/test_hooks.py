@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection as db_connection
 from django.test import Client
 
 from api.hooks.services import inbound_event_retry, shop_connection_create
@@ -366,3 +369,39 @@ def test_a_woocommerce_forgery_is_refused(woocommerce: ShopConnection, deliver: 
     response = deliver(woocommerce, fixture("woocommerce/order_created.json"), signature="AAAA")
     assert response.status_code == 401
     assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_store_one_event_and_place_one_order(
+    shopify: ShopConnection,
+) -> None:
+    """Ten copies of one delivery at once, and a create and an update of one new
+    shop order under other ids at once: one event per delivery, one order."""
+    raw = json.dumps(shopify_order()).encode()
+    signature = body_signature(secret=SECRET, body=raw)
+    start = threading.Barrier(12)
+
+    def post(index: int) -> int:
+        headers = {
+            "X-Shopify-Topic": "orders/create" if index < 11 else "orders/updated",
+            "X-Shopify-Hmac-Sha256": signature,
+            "X-Shopify-Webhook-Id": "wh-same" if index < 10 else f"wh-{index}",
+            "X-Shopify-Event-Id": "ev-same" if index < 10 else f"ev-{index}",
+        }
+        try:
+            start.wait()
+            response = Client().post(
+                shopify.webhook_path, raw, content_type="application/json", headers=headers
+            )
+            return response.status_code
+        finally:
+            db_connection.close()
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(post, range(12)))
+    assert statuses == [200] * 12
+    assert InboundEvent.objects.count() == 3
+    assert SalesOrder.objects.count() == 1
+    assert ShopOrder.objects.count() == 1
+    assert InboundEvent.objects.filter(status=InboundStatus.FAILED).count() == 0
