@@ -18,7 +18,8 @@ from django.db import connection as db_connection
 from django.test import Client
 
 from api.hooks.services import inbound_event_retry, shop_connection_create
-from api.hooks.signing import body_signature
+from api.hooks.sign import main as sign_main
+from api.hooks.signing import body_signature, signature_valid
 from api.models import InboundEvent, InboundStatus, ShopConnection, ShopOrder, SkuMapping
 from notifications.models import Notification, NotificationKind
 from orders.models import Customer, PaymentStatus, SalesOrder
@@ -405,3 +406,16 @@ def test_concurrent_deliveries_store_one_event_and_place_one_order(
     assert SalesOrder.objects.count() == 1
     assert ShopOrder.objects.count() == 1
     assert InboundEvent.objects.filter(status=InboundStatus.FAILED).count() == 0
+
+
+def test_the_readme_sample_is_signed_by_the_script(
+    capsys: Any,
+) -> None:
+    sample = (
+        Path(__file__).resolve().parents[2] / "api" / "hooks" / "samples" / "shopify_order.json"
+    )
+    assert sign_main(["demo-shopify-secret", str(sample)]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert signature_valid(
+        secret="demo-shopify-secret", body=sample.read_bytes(), signature=printed
+    )
