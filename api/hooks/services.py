@@ -258,10 +258,18 @@ def _apply(
             done.append("backordered remainder cancelled")
         except NothingToCancel:
             done.append("nothing was waiting to cancel")
+    if not document.cancelled and _lines_changed(order, document):
+        # An order edit in the shop: lines placed here are not rewritten by a webhook.
+        done.append("the shop's lines differ from the order's (not applied: edit it here)")
     shop_order.shop_updated_at = document.updated_at
     shop_order.save(update_fields=["shop_updated_at"])
     summary = "; ".join(done) if done else "nothing to change"
     return InboundStatus.PROCESSED, f"Updated {order.number}: {summary}.", order
+
+
+def _lines_changed(order: SalesOrder, document: ShopOrderDocument) -> bool:
+    placed = dict(order.lines.values_list("product__sku", "ordered"))
+    return placed != {line.sku: line.quantity for line in document.lines}
 
 
 def inbound_event_fail(*, event_id: int, error: str) -> None:

@@ -419,3 +419,56 @@ def test_the_readme_sample_is_signed_by_the_script(
     assert signature_valid(
         secret="demo-shopify-secret", body=sample.read_bytes(), signature=printed
     )
+
+
+def test_a_woocommerce_order_cancelled_in_the_shop_cancels_what_waits(
+    woocommerce: ShopConnection, deliver: Any
+) -> None:
+    created = fixture("woocommerce/order_created.json")
+    deliver(woocommerce, created)
+    cancelled = {
+        **created,
+        "status": "cancelled",
+        "date_modified_gmt": "2026-12-01T08:00:00",
+    }
+    deliver(woocommerce, cancelled, topic="order.updated")
+    order = SalesOrder.objects.get()
+    chair = order.lines.get(product__sku="CHAIR")
+    assert (chair.cancelled, chair.backordered) == (1, 0)
+    # paid (processing, date_paid_gmt): the cancellation email promises the refund
+    email = Notification.objects.get(order=order, kind=NotificationKind.CANCELLED)
+    assert "We will refund" in email.body_text
+    event = InboundEvent.objects.order_by("-pk").first()
+    assert event is not None and "backordered remainder cancelled" in event.outcome
+
+
+def test_an_oversized_body_is_refused_before_anything_is_read(
+    shopify: ShopConnection, deliver: Any, settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = shopify_order(note="x" * 4096)
+    assert deliver(shopify, body).status_code == 413
+    assert not InboundEvent.objects.exists()
+
+
+def test_an_update_before_the_create_places_the_order_once(
+    shopify: ShopConnection, deliver: Any
+) -> None:
+    deliver(shopify, shopify_order(), topic="orders/updated")
+    deliver(shopify, shopify_order(), topic="orders/create")
+    assert SalesOrder.objects.count() == 1
+    statuses = list(InboundEvent.objects.order_by("pk").values_list("status", flat=True))
+    assert statuses == [InboundStatus.PROCESSED, InboundStatus.IGNORED]
+
+
+def test_changed_lines_in_an_update_are_named_not_applied(
+    shopify: ShopConnection, deliver: Any
+) -> None:
+    deliver(shopify, shopify_order())
+    edited = shopify_order(updated_at="2026-12-01T10:00:00-05:00")
+    edited["line_items"][1]["quantity"] = 5
+    deliver(shopify, edited, topic="orders/updated")
+    event = InboundEvent.objects.order_by("-pk").first()
+    assert event is not None and event.status == InboundStatus.PROCESSED
+    assert "lines differ" in event.outcome
+    assert SalesOrder.objects.get().lines.get(product__sku="CHAIR").ordered == 2
