@@ -39,7 +39,11 @@ class InboundEventTable(FastRowsTable):
     topic = tables.Column(verbose_name=_("Topic"), attrs={"td": {"class": "nowrap"}})
     shop_order_id = tables.Column(verbose_name=_("Shop order"), default="—")
     order = tables.Column(
-        verbose_name=_("Order"), accessor="order__number", default="—", orderable=False
+        verbose_name=_("Order"),
+        accessor="order__number",
+        default="—",
+        orderable=False,
+        attrs={"td": {"class": "nowrap"}},
     )
     status = tables.Column(verbose_name=_("Status"))
     detail = tables.Column(verbose_name=_("What happened"), accessor="pk", orderable=False)

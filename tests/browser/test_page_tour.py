@@ -40,6 +40,7 @@ def tour() -> list[Stop]:
     assert po is not None, "the demo shop has open purchase orders"
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
+        Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
         Stop("queue", "service", reverse("queue"), "Backorder queue"),
         Stop("receiving", "warehouse", reverse("receiving"), "Receiving"),
         Stop(

@@ -63,6 +63,16 @@ def test_service_sees_a_failed_delivery_and_retries_it(live_server, page, screen
     failed_id = post_signed(page, live_server, connection, unknown)["event"]
     assert InboundEvent.objects.get(pk=failed_id).status == InboundStatus.FAILED
 
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console {message.type}: {message.text}")
+            if message.type in {"error", "warning"}
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     log_in(page, live_server, "service")
     page.goto(f"{live_server.url}/shop/events/")
     assert page.locator("#inbound-events tbody tr").count() == 2
@@ -77,3 +87,13 @@ def test_service_sees_a_failed_delivery_and_retries_it(live_server, page, screen
     page.wait_for_selector(f"#event-{failed_id} [data-status=processed]")
     assert "Placed as SO-" in page.inner_text(f"#event-{failed_id}")
     screenshot("shop-events-3-retried")
+
+    # at tablet width the page fits; the table scrolls in its own box
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.goto(f"{live_server.url}/shop/events/")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"/shop/events/ is {overflow}px wider than a tablet"
+    screenshot("shop-events-4-tablet")
+    assert problems == []
