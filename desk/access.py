@@ -88,6 +88,9 @@ ACCESS: dict[str, Access] = {
     "customer-messages": _view(*ALL),
     "order-line-cancel": _act(CS),
     "order-line-priority": _act(CS),
+    # /orders/new/: customer service takes phone and email orders.
+    "order-new": Access(get=frozenset({CS}), post=frozenset({CS})),
+    "order-new-availability": _view(CS),
     # /delays/: customer service acts, purchasing views.
     "delays": _view(CS, P),
     "delay-customer-note": _act(CS),

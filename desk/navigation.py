@@ -37,6 +37,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Ready to ship"), "shipping"),
     NavItem(_("Purchase orders"), "purchase-orders"),
     NavItem(_("Delays"), "delays"),
+    NavItem(_("New order"), "order-new"),
     NavItem(_("Outbox"), "outbox"),
     NavItem(_("Shop events"), "shop-events"),
     NavItem(_("Policy"), "policy"),

@@ -7,6 +7,7 @@ from desk import (
     dashboard,
     delays,
     home,
+    order_new,
     orders,
     outbox,
     policy,
@@ -86,6 +87,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # products
     path("products/<str:sku>/", products.product, name="product"),
     path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),
+    # order new
+    # before orders' "orders/<str:number>/", which would take "new" for a number
+    path("orders/new/", order_new.order_new, name="order-new"),
+    path(
+        "orders/new/availability/",
+        order_new.order_new_availability,
+        name="order-new-availability",
+    ),
     # orders
     path("orders/<str:number>/", orders.order, name="order"),
     path("customers/<id:customer_id>/", orders.customer, name="customer"),

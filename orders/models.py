@@ -59,6 +59,7 @@ class Customer(models.Model):
 class Channel(models.TextChoices):
     WEB = "web", _("Web shop")
     PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
     MARKETPLACE = "marketplace", _("Marketplace")
     API = "api", _("API")
 

@@ -76,6 +76,7 @@ def tour() -> list[Stop]:
             reverse("customer", args=[waiting.order.customer_id]),
             waiting.order.customer.name,
         ),
+        Stop("order-new", "service", reverse("order-new"), "New order"),
         Stop("outbox", "service", reverse("outbox"), "Outbox"),
         Stop("policy", "purchasing", reverse("policy"), "Compensation policy"),
         Stop("delays", "service", reverse("delays"), "Delays"),
