@@ -37,6 +37,7 @@ SHOPIFY_PAYMENT = {
 # WooCommerce's order status: "processing" and "completed" are paid orders;
 # "on-hold" awaits a payment (a bank transfer), "pending" was never paid.
 WOOCOMMERCE_PAID = frozenset({"processing", "completed"})
+MAX_EMAIL_LENGTH = 254  # Customer.email
 # OrderLine.unit_price: ten digits, two of them decimals.
 MAX_UNIT_PRICE = Decimal("99999999.99")
 
@@ -193,6 +194,8 @@ def _id(value: Any) -> str:
 def _email(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise MappingError("The order has no customer email.")
+    if len(value.strip()) > MAX_EMAIL_LENGTH:
+        raise MappingError(f"The customer email is longer than {MAX_EMAIL_LENGTH} characters.")
     try:
         validate_email(value.strip())
     except ValidationError as error:

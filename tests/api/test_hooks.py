@@ -472,3 +472,23 @@ def test_changed_lines_in_an_update_are_named_not_applied(
     assert event is not None and event.status == InboundStatus.PROCESSED
     assert "lines differ" in event.outcome
     assert SalesOrder.objects.get().lines.get(product__sku="CHAIR").ordered == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"email": "a" * 250 + "@example.com"}, "longer than 254"),
+        ({"financial_status": "bartered"}, "Unknown financial_status"),
+        ({"updated_at": "yesterday"}, "not an ISO 8601"),
+        ({"id": None}, "no id"),
+    ],
+    ids=["long-email", "financial-status", "updated-at", "no-id"],
+)
+def test_a_body_off_the_documented_shape_fails_with_its_reason(
+    shopify: ShopConnection, deliver: Any, change: dict[str, Any], reason: str
+) -> None:
+    assert deliver(shopify, shopify_order(**change)).status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.status == InboundStatus.FAILED
+    assert reason in event.error
+    assert not SalesOrder.objects.exists()
