@@ -2,9 +2,9 @@
 anything is parsed), processed through the storefront's intake, retried.
 
 Processing is idempotent: one order per (connection, shop order id), kept in
-ShopOrder with the shop's `updated_at` of the last state applied; an older or
-equal one is ignored. A body that cannot be applied fails the event with the
-reason and changes nothing."""
+ShopOrder with the shop's `updated_at` of the last state applied; an older one
+is ignored (an equal one is applied again: it changes nothing). A body that
+cannot be applied fails the event with the reason and changes nothing."""
 
 from __future__ import annotations
 
@@ -236,10 +236,12 @@ def _apply(
         )
         return InboundStatus.PROCESSED, f"Placed as {order.number}.", order
     order = shop_order.order
-    if document.updated_at <= shop_order.shop_updated_at:
+    # Strictly older only: the shops stamp to the second, and two changes in one
+    # second must not lose the second one. Applying a state again changes nothing.
+    if document.updated_at < shop_order.shop_updated_at:
         return (
             InboundStatus.IGNORED,
-            f"Stale: the shop's update of {document.updated_at.isoformat()} is not newer than "
+            f"Stale: the shop's update of {document.updated_at.isoformat()} is older than "
             f"the one applied ({shop_order.shop_updated_at.isoformat()}).",
             order,
         )
@@ -261,8 +263,9 @@ def _apply(
     if not document.cancelled and _lines_changed(order, document):
         # An order edit in the shop: lines placed here are not rewritten by a webhook.
         done.append("the shop's lines differ from the order's (not applied: edit it here)")
-    shop_order.shop_updated_at = document.updated_at
-    shop_order.save(update_fields=["shop_updated_at"])
+    if document.updated_at > shop_order.shop_updated_at:
+        shop_order.shop_updated_at = document.updated_at
+        shop_order.save(update_fields=["shop_updated_at"])
     summary = "; ".join(done) if done else "nothing to change"
     return InboundStatus.PROCESSED, f"Updated {order.number}: {summary}.", order
 
