@@ -15,6 +15,7 @@ from api.hooks.services import shop_connection_create
 from api.models import InboundEvent, InboundStatus, ShopConnection
 from config.roles import Role
 from orders.models import SalesOrder
+from orders.services.payments import order_payment_status_set
 from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +153,12 @@ def test_warehouse_may_not_retry(
     assert response.status_code == 403
     event.refresh_from_db()
     assert event.status == InboundStatus.FAILED
+
+
+def test_the_order_page_says_how_the_shop_reports_its_payment(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    order = shop.order(shop.product(), 1)
+    order_payment_status_set(order=order, payment_status="authorized", by=None)
+    html = client_as(Role.CUSTOMER_SERVICE).get(reverse("order", args=[order.number]))
+    assert '<dd id="order-payment">Authorized</dd>' in html.content.decode()
