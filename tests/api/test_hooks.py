@@ -4,6 +4,7 @@ platforms send them (tests/fixtures/), signed, stored, then processed."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import threading
 import uuid
@@ -16,8 +17,16 @@ import pytest
 from django.core.management import call_command
 from django.db import connection as db_connection
 from django.test import Client
+from django.utils import timezone
 
-from api.hooks.services import inbound_event_retry, shop_connection_create
+from api import tasks
+from api.hooks import services as hooks_services
+from api.hooks.services import (
+    inbound_event_receive,
+    inbound_event_retry,
+    inbound_events_sweep,
+    shop_connection_create,
+)
 from api.hooks.sign import main as sign_main
 from api.hooks.signing import body_signature, signature_valid
 from api.models import InboundEvent, InboundStatus, ShopConnection, ShopOrder, SkuMapping
@@ -493,4 +502,61 @@ def test_a_body_off_the_documented_shape_fails_with_its_reason(
     event = InboundEvent.objects.get()
     assert event.status == InboundStatus.FAILED
     assert reason in event.error
+    assert not SalesOrder.objects.exists()
+
+
+def test_the_sweep_processes_what_a_lost_publish_left_behind(
+    shopify: ShopConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a delivery stored while the broker was down (its publish failed)
+    def broker_down(event_id: int) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.process_inbound_event, "delay", broker_down)
+    raw = json.dumps(shopify_order()).encode()
+    with django_capture_on_commit_callbacks(execute=True) as published:
+        event, created = inbound_event_receive(
+            connection=shopify,
+            topic="orders/create",
+            delivery_id="wh-lost",
+            event_id="",
+            dedup_key="wh-lost",
+            body=raw,
+        )
+    assert len(published) == 1  # it was tried, and the error did not escape
+    event.refresh_from_db()
+    assert created and event.status == InboundStatus.RECEIVED
+    monkeypatch.undo()
+    # when the beat's sweep runs, later
+    assert inbound_events_sweep(now=timezone.now()) == 0  # too fresh: a task may be on it
+    assert inbound_events_sweep(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+    # then it was processed
+    event.refresh_from_db()
+    assert event.status == InboundStatus.PROCESSED, event.error
+    assert SalesOrder.objects.count() == 1
+
+
+def test_an_unexpected_error_fails_the_event_to_be_seen(
+    shopify: ShopConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = json.dumps(shopify_order()).encode()
+    event, _created = inbound_event_receive(
+        connection=shopify,
+        topic="orders/create",
+        delivery_id="wh-boom",
+        event_id="",
+        dedup_key="wh-boom",
+        body=raw,
+    )
+
+    def boom(**kwargs: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(hooks_services, "storefront_order_place", boom)
+    assert tasks.process_inbound_event.delay(event.pk).get() == "failed"
+    event.refresh_from_db()
+    assert event.status == InboundStatus.FAILED
+    assert event.error == "Unexpected error: RuntimeError: disk on fire"
     assert not SalesOrder.objects.exists()
