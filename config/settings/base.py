@@ -141,12 +141,14 @@ INSTALLED_APPS = [
     "simple_history",
     # Swagger UI's files from ninja/static: the API's docs page loads nothing from a CDN.
     "ninja",
-    # Ours, lowest first: notifications → orders → suppliers → inventory; then api.
+    # Ours, lowest first: notifications → orders → suppliers → inventory; then
+    # the interface: api, and desk (no models; its template tags).
     "inventory",
     "suppliers",
     "orders",
     "notifications",
     "api",
+    "desk",
 ]
 
 MIDDLEWARE = [

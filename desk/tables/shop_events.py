@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from api.models import InboundEvent, InboundStatus
 from desk.tables.cells import local
 from desk.tables.fast_rows import FastRowsTable
+from desk.templatetags.desk_format import datetime_attr
 
 EVENT_BADGES = {
     InboundStatus.RECEIVED: "badge-warn",
@@ -34,10 +35,15 @@ def event_status_badge(event: InboundEvent) -> SafeString:
 class InboundEventTable(FastRowsTable):
     received_at = tables.Column(verbose_name=_("Received"), attrs={"td": {"class": "nowrap"}})
     connection = tables.Column(
-        verbose_name=_("Shop"), accessor="connection__domain", order_by=("connection__domain",)
+        verbose_name=_("Shop"),
+        accessor="connection__domain",
+        order_by=("connection__domain",),
+        attrs={"td": {"class": "wide"}},
     )
     topic = tables.Column(verbose_name=_("Topic"), attrs={"td": {"class": "nowrap"}})
-    shop_order_id = tables.Column(verbose_name=_("Shop order"), default="—")
+    shop_order_id = tables.Column(
+        verbose_name=_("Shop order"), default="—", attrs={"td": {"class": "wide"}}
+    )
     order = tables.Column(
         verbose_name=_("Order"),
         accessor="order__number",
@@ -46,7 +52,12 @@ class InboundEventTable(FastRowsTable):
         attrs={"td": {"class": "nowrap"}},
     )
     status = tables.Column(verbose_name=_("Status"))
-    detail = tables.Column(verbose_name=_("What happened"), accessor="pk", orderable=False)
+    detail = tables.Column(
+        verbose_name=_("What happened"),
+        accessor="pk",
+        orderable=False,
+        attrs={"td": {"class": "wide"}},
+    )
     attempts = tables.Column(
         verbose_name=_("Attempts"), attrs={"th": {"class": "num"}, "td": {"class": "num"}}
     )
@@ -65,14 +76,14 @@ class InboundEventTable(FastRowsTable):
             "attempts",
         )
         template_name = "tables/table.html"
-        attrs = {"id": "inbound-events", "class": "table events-table"}
+        attrs = {"id": "inbound-events", "class": "table events-table reflow"}
         row_attrs = {
             "id": lambda record: f"event-row-{record.pk}",
             "data-status": lambda record: record.status,
         }
 
     def render_received_at(self, value: dt.datetime) -> SafeString:
-        return format_html('<time datetime="{}">{}</time>', value.isoformat(), local(value))
+        return format_html('<time datetime="{}">{}</time>', datetime_attr(value), local(value))
 
     def render_connection(self, record: InboundEvent) -> SafeString:
         return format_html(

@@ -17,6 +17,12 @@ from api.hooks.services import shop_connection_create
 from api.hooks.signing import body_signature
 from api.models import InboundEvent, InboundStatus, ShopConnection
 from inventory.models import Warehouse
+from tests.browser.page_checks import (
+    axe_violations,
+    html_errors,
+    require_checkers,
+    scroll_box_overflows,
+)
 from tests.browser.test_flows import log_in
 from tests.factories import ProductFactory
 
@@ -88,12 +94,24 @@ def test_service_sees_a_failed_delivery_and_retries_it(live_server, page, screen
     assert "Placed as SO-" in page.inner_text(f"#event-{failed_id}")
     screenshot("shop-events-3-retried")
 
-    # at tablet width the page fits; the table scrolls in its own box
-    page.set_viewport_size({"width": 820, "height": 1180})
-    page.goto(f"{live_server.url}/shop/events/")
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"/shop/events/ is {overflow}px wider than a tablet"
-    screenshot("shop-events-4-tablet")
+    # at laptop and tablet width: the page fits, nothing scrolls sideways, axe
+    # finds nothing critical or serious and the HTML is valid (issue 16's checks)
+    require_checkers()
+    documents: dict[str, str] = {}
+    for width, height in ((1280, 860), (820, 1180)):
+        page.set_viewport_size({"width": width, "height": height})
+        for name, path in (("list", "/shop/events/"), ("event", f"/shop/events/{failed_id}/")):
+            response = page.goto(f"{live_server.url}{path}")
+            assert response is not None and response.status == 200
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} is {overflow}px wider than {width}px"
+            assert scroll_box_overflows(page) == [], (path, width)
+            assert axe_violations(page) == [], (path, width)
+            documents[f"{name}-{width}"] = response.text()
+        if width == 820:
+            page.goto(f"{live_server.url}/shop/events/")
+            screenshot("shop-events-4-tablet")
+    assert html_errors(documents) == []
     assert problems == []

@@ -119,7 +119,7 @@ def test_the_order_page_shows_facts_lines_promises_and_the_audit_trail(
     assert "Backordered</span>" in html  # the status badges have text
     row = html.split(f'id="line-row-{line.pk}"', 1)[1].split("</tr>", 1)[0]
     assert line.product.sku in row
-    assert '<td class="num"><strong>3</strong></td>' in row  # backordered
+    assert ' class="num"><strong>3</strong></td>' in row  # backordered
     line.refresh_from_db()
     assert line.promised_date is not None and line.promised_date.isoformat() in row
     promises = section(html, 'id="order-promises"')
