@@ -126,10 +126,13 @@ def test_the_order_page_shows_facts_lines_promises_and_the_audit_trail(
     assert f'id="promise-history-{line.pk}"' in promises
     audit = section(html, 'id="order-audit"')
     assert "created" in audit and "priority 0 → 5" in audit and "clerk" in audit
-    # The messages come from notifications, loaded by htmx, with a link for no-JS.
+    # The messages are in the page as it loads (no card filled in later moves
+    # the page), and reload when a line is cancelled
     messages_url = reverse("order-messages", args=[order.number])
-    assert f'hx-get="{messages_url}"' in html and f'href="{messages_url}"' in html
-    assert 'hx-trigger="load, orderLineCancelled from:body"' in html
+    assert f'hx-get="{messages_url}" hx-trigger="orderLineCancelled from:body"' in html
+    assert 'hx-trigger="load' not in html
+    messages = html.split('id="order-messages"', 1)[1].split("</section>", 1)[0]
+    assert 'class="order-messages-table"' in messages
 
 
 def test_the_audit_trail_lists_shipments_cancellations_and_stock_moves(
@@ -209,7 +212,7 @@ def test_the_customer_fragment_for_htmx(client_as: Callable[..., Client], shop: 
 
 # session, user, roles, order, lines, promise revisions, order history, line
 # history, shipments, cancellations, customer choices, stock moves (+1 spare)
-ORDER_QUERIES = 13
+ORDER_QUERIES = 14
 # session, user, roles, customer, orders, their lines (+1 spare)
 CUSTOMER_QUERIES = 7
 
