@@ -103,6 +103,13 @@ ACCESS: dict[str, Access] = {
     "outbox": _view(CS, P),
     "outbox-message": _view(CS, P),
     "outbox-message-resend": _act(CS),
+    # /shop/events/: the shops' webhook deliveries. Customer service and
+    # purchasing view (DESIGN.md: "admins edit" the connections, in the admin);
+    # both may retry a failed event: it is "visible and retryable" plumbing,
+    # and a retry only runs the same processing again.
+    "shop-events": _view(CS, P),
+    "shop-event": _view(CS, P),
+    "shop-event-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
 }

@@ -39,6 +39,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Delays"), "delays"),
     NavItem(_("New order"), "order-new"),
     NavItem(_("Outbox"), "outbox"),
+    NavItem(_("Shop events"), "shop-events"),
     NavItem(_("Policy"), "policy"),
 )
 

@@ -18,6 +18,7 @@ from desk import (
     queue_jobs,
     receiving,
     shipping,
+    shop_events,
 )
 from desk.converters import RowIdConverter
 
@@ -135,6 +136,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "delays/customers/<id:customer_id>/lines/<id:line_id>/cancel/",
         delays.delay_line_cancel,
         name="delay-line-cancel",
+    ),
+    # shop webhooks in
+    path("shop/events/", shop_events.shop_events, name="shop-events"),
+    path("shop/events/<id:event_id>/", shop_events.shop_event, name="shop-event"),
+    path(
+        "shop/events/<id:event_id>/retry/",
+        shop_events.shop_event_retry,
+        name="shop-event-retry",
     ),
     # outbox
     path("outbox/", outbox.outbox, name="outbox"),

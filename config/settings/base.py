@@ -336,6 +336,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3000},
     },
+    # Shop webhooks stored but not processed (a publish lost with the broker).
+    "process-received-inbound-events": {
+        "task": "api.tasks.process_received_inbound_events",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "sweep-overdue-purchase-orders": {
         "task": "notifications.tasks.sweep_overdue_purchase_orders",
         "schedule": crontab(hour=5, minute=30),

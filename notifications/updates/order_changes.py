@@ -20,7 +20,14 @@ from notifications.updates.telling import (
     telling_customers,
 )
 from orders.links import CustomerLink
-from orders.models import Cancellation, CustomerChoice, OrderLine, SalesOrder, Shipment
+from orders.models import (
+    Cancellation,
+    CustomerChoice,
+    OrderLine,
+    PaymentStatus,
+    SalesOrder,
+    Shipment,
+)
 from orders.services import (
     allocation,
     cancelling,
@@ -46,7 +53,11 @@ def order_place(**kwargs: Any) -> SalesOrder:
             kind=NotificationKind.BACKORDER_CONFIRMED,
             customer=order.customer,
             order=order,
-            context={"lines": [line_context(line) for line in waiting], **customer_links(order)},
+            context={
+                "lines": [line_context(line) for line in waiting],
+                "charged": order.payment_status == PaymentStatus.PAID,
+                **customer_links(order),
+            },
             dedup_key=f"backorder-confirmed:{order.pk}",
         )
     return order

@@ -52,6 +52,7 @@ def tour() -> list[Stop]:
     assert message is not None, "the demo shop has sent messages"
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
+        Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
         Stop("queue", "service", reverse("queue"), "Backorder queue"),
         Stop("receiving", "warehouse", reverse("receiving"), "Receiving"),
         Stop(
