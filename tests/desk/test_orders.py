@@ -295,4 +295,4 @@ def test_the_order_page_shows_what_each_line_and_the_order_come_to(
     assert f"EUR{nbsp}1,250.50" in chair_row and "1 cancelled" in chair_row
     total = html.split('class="order-total"', 1)[1].split("</tr>", 1)[0]
     assert f"EUR{nbsp}1,487.50" in total  # 237.00 + 1 × 1,250.50
-    assert "<dd>Paid</dd>" in html
+    assert '<dd id="order-payment">Paid</dd>' in html
