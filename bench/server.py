@@ -157,6 +157,26 @@ class Gunicorn:
             time.sleep(0.1)  # poll, with the deadline above
         raise RuntimeError(f"gunicorn did not answer within {START_DEADLINE_SECONDS:.0f} s")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the master and its workers have used so far (Linux /proc)."""
+        if self.process is None:
+            return 0.0
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            pids += [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # a worker that was replaced
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
