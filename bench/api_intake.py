@@ -37,7 +37,7 @@ CLIENTS = 8
 REPLAY_SHARE = 0.10
 TARGET_ORDERS_PER_SECOND = 150
 TARGET_P95_MS = 100
-WARM_UP_ORDERS = 5  # per client, before the clock starts
+WARM_UP_ORDERS = 3  # per client, before the clock starts
 
 
 def _client(
@@ -50,10 +50,12 @@ def _client(
     tag: str,
     seconds: float,
     ready: Any,
-    go: Any,
+    goes: list[Any],
     results: Any,
 ) -> None:
-    """One storefront, in its own (spawned) process: no Django, only HTTP."""
+    """One storefront, in its own (spawned) process: no Django, only HTTP.
+    A round per event in `goes`: report ready, wait for the go, post for
+    `seconds`, put what happened on `results`."""
     import http.client
     import json
     import random
@@ -65,7 +67,7 @@ def _client(
     sent: list[tuple[str, bytes, int, bytes]] = []  # key, body, first status, first answer
     placed: list[tuple[str, str, str]] = []  # external id, key, number answered
     errors: list[str] = []
-    counter = 0
+    counter = reported = 0
 
     def post(key: str, body: bytes) -> tuple[int, bytes, bool, float]:
         started = time.perf_counter()
@@ -111,49 +113,55 @@ def _client(
             errors.append(f"new order answered {status}: {content[:300]!r}")
         return status, content, took
 
+    def _round(seconds: float) -> dict[str, Any]:
+        nonlocal reported
+        latencies: list[float] = []
+        replay_latencies: list[float] = []
+        mismatches: list[str] = []
+        statuses: Counter[int] = Counter()
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline and len(errors) < 20:
+            try:
+                if sent and rng.random() < REPLAY_SHARE:
+                    key, body, first_status, first_content = rng.choice(sent)
+                    status, content, replayed, took = post(key, body)
+                    replay_latencies.append(took)
+                    if (status, content) != (first_status, first_content) or not replayed:
+                        mismatches.append(
+                            f"replay of {key}: {status} {content[:120]!r} (replayed header "
+                            f"{replayed}), first {first_status} {first_content[:120]!r}"
+                        )
+                else:
+                    status, _content, took = new_order()
+                    if status == 201:
+                        latencies.append(took)
+                statuses[status] += 1
+            except Exception as error:  # a refused or broken connection: report it, go on
+                errors.append(f"{type(error).__name__}: {error}")
+        return {
+            "latencies": latencies,
+            "replay_latencies": replay_latencies,
+            "mismatches": mismatches,
+            "errors": list(errors),
+            "statuses": dict(statuses),
+            "placed": list(placed),
+            "keys": len(sent) - reported,  # the warm-up's count in the first round
+        }
+
     for _ in range(WARM_UP_ORDERS):
         new_order()
         # a new connection each: the kernel hands it to any worker, so every
         # worker pays its first-request costs (imports, the broker connection:
         # about a second) before the clock starts
         connection.close()
-    ready.release()
-    go.wait()
-    latencies: list[float] = []
-    replay_latencies: list[float] = []
-    mismatches: list[str] = []
-    statuses: Counter[int] = Counter()
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline and len(errors) < 20:
-        try:
-            if sent and rng.random() < REPLAY_SHARE:
-                key, body, first_status, first_content = rng.choice(sent)
-                status, content, replayed, took = post(key, body)
-                replay_latencies.append(took)
-                if (status, content) != (first_status, first_content) or not replayed:
-                    mismatches.append(
-                        f"replay of {key}: {status} {content[:120]!r} (replayed header "
-                        f"{replayed}), first {first_status} {first_content[:120]!r}"
-                    )
-            else:
-                status, _content, took = new_order()
-                if status == 201:
-                    latencies.append(took)
-            statuses[status] += 1
-        except Exception as error:  # a refused or broken connection: report it, go on
-            errors.append(f"{type(error).__name__}: {error}")
+    for go in goes:
+        ready.release()
+        go.wait()
+        results.put(_round(seconds))
+        reported = len(sent)
+        placed.clear()
+        errors.clear()
     connection.close()
-    results.put(
-        {
-            "latencies": latencies,
-            "replay_latencies": replay_latencies,
-            "mismatches": mismatches,
-            "errors": errors,
-            "statuses": dict(statuses),
-            "placed": placed,
-            "keys": len(sent),
-        }
-    )
 
 
 def _customers() -> list[tuple[str, str]]:
@@ -266,35 +274,43 @@ def run(ctx: Context) -> None:
     server_cpu = 0.0
     fork = multiprocessing.get_context("spawn")  # as B5: never fork a threaded process
     server = Gunicorn(database_url=ctx.database_url, redis_url=redis_url)
+    children: list[Any] = []
+    began = time.monotonic()
     try:
         with server:
-            ctx.say(f"  {server.description} on {server.host}:{server.port}")
-            for round_number in range(ctx.repeat):
-                ready, go, results = fork.Semaphore(0), fork.Event(), fork.Queue()
-                children = [
-                    fork.Process(
-                        target=_client,
-                        args=(
-                            f"{i}-{round_number}",
-                            (server.host, server.port),
-                            made.key,
-                            skus,
-                            customers,
-                            warehouse.code,
-                            tag,
-                            seconds,
-                            ready,
-                            go,
-                            results,
-                        ),
-                    )
-                    for i in range(CLIENTS)
-                ]
-                for child in children:
-                    child.start()
+            ctx.say(
+                f"  {server.description} on {server.host}:{server.port}, "
+                f"serving after {time.monotonic() - began:.1f} s"
+            )
+            ready, results = fork.Semaphore(0), fork.Queue()
+            goes = [fork.Event() for _ in range(ctx.repeat)]
+            children += [
+                fork.Process(
+                    target=_client,
+                    args=(
+                        str(i),
+                        (server.host, server.port),
+                        made.key,
+                        skus,
+                        customers,
+                        warehouse.code,
+                        tag,
+                        seconds,
+                        ready,
+                        goes,
+                        results,
+                    ),
+                )
+                for i in range(CLIENTS)
+            ]
+            for child in children:
+                child.start()
+            for go in goes:
                 for _ in children:
                     if not ready.acquire(timeout=120):
-                        raise RuntimeError("a B6 client did not start within 120 s")
+                        raise RuntimeError("a B6 client was not ready within 120 s")
+                if go is goes[0]:
+                    ctx.say(f"  clients started and warmed after {time.monotonic() - began:.1f} s")
                 stop, receiver_out = threading.Event(), dict[str, Any]()
                 receiver = threading.Thread(
                     target=receive_repeatedly,
@@ -329,15 +345,19 @@ def run(ctx: Context) -> None:
                 server_cpu += server.cpu_seconds() - cpu_before
                 stop.set()
                 receiver.join(timeout=60)
-                for child in children:
-                    child.join(timeout=30)
                 if "error" in receiver_out:
                     ctx.problem("B6", f"receiver failed: {receiver_out['error']}")
                 totals["receipts"] += receiver_out.get("receipts", 0)
                 totals["units"] += receiver_out.get("units", 0)
                 totals["orders"] += round_orders
                 rates.append(round_orders / wall)
+            for child in children:
+                child.join(timeout=30)
     finally:
+        for child in children:  # a client left waiting for a round that never came
+            if child.is_alive():
+                child.terminate()
+                child.join(timeout=10)
         if redis_url:
             _forget_published_tasks(redis_url)
     totals["replays"] = len(replay_latencies)

@@ -110,6 +110,10 @@ class Gunicorn:
             "10",
             "--keep-alive",
             "5",
+            # The app is imported once, before the workers fork, instead of by
+            # each worker at once: seconds less to start on two busy cores, and
+            # the same app in every worker (nothing in it connects at import).
+            "--preload",
             "--log-level",
             "warning",
             "--error-logfile",
