@@ -25,10 +25,11 @@ from types import TracebackType
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "build" / "bench-gunicorn.log"
 
-# Measured at small and full scale on the 2-core machine (README, "Performance"):
-# gthread keeps the clients' connections alive (sync closes every one), and three
-# processes of four threads overlap one request's database waits with another's
-# Python without more processes than the two cores can run.
+# Measured on the 2-core machine (README, "Performance"): sync workers gave about
+# half the orders/s of gthread (5–8 against 10–22 in the same noisy hour) — a
+# sync worker serves one request at a time and closes every connection, so its
+# database waits leave the core idle — while gthread with 2, 3 or 4 workers of
+# 4 threads differed by less than the noise. Three workers, as the Procfile.
 WORKER_CLASS = "gthread"
 WORKERS = 3
 THREADS = 4
