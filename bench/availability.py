@@ -94,7 +94,7 @@ def run(ctx: Context) -> None:
     queries = len(captured.captured_queries)
     requests = (200 if ctx.full else 100) * ctx.repeat
     samples: list[float] = []
-    cpu_samples: list[float] = []  # this process's CPU: the app's share, without PostgreSQL's
+    cpu_samples: list[float] = []  # this process's CPU: the app's share, not the database's
     backordered = 0
     for _ in range(requests):
         body = cart()
@@ -121,6 +121,6 @@ def run(ctx: Context) -> None:
         f"B7: {requests} carts of {LINES} lines from the {len(skus)} most waited-for products, "
         f"{backordered / max(requests, 1):.1f} lines a cart backordered (a promise each); "
         f"{queries} queries and a median {statistics.median(cpu_samples):.1f} ms of the "
-        "app's CPU a request (the rest is PostgreSQL and waiting for a core) "
+        "app's CPU a request (the rest is the database and waiting for a core) "
         f"(one cart: sellable {answer['sellable']})"
     )
