@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -51,6 +52,12 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
+        indexes = [
+            # Intake finds the customer by email whatever its case (`email__iexact`,
+            # UPPER(email) = UPPER(…)), which the unique index on email cannot serve:
+            # without this every storefront order scanned the customer table.
+            models.Index(Upper("email"), name="customer_email_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
