@@ -277,7 +277,7 @@ def _one_round(ctx: Context, *, count: int, skus: list[str], rng: random.Random)
 def run(ctx: Context) -> None:
     from django.db import connection
 
-    from bench.intake import _pool
+    from bench.intake import product_pool
     from bench.scenario import bench_objects
     from inventory.models import Product
 
@@ -288,7 +288,7 @@ def run(ctx: Context) -> None:
         ctx.skip("B8", "needs a Redis server: set REDIS_URL=redis://127.0.0.1:6379/0")
         return
     warehouse, _supplier = bench_objects()
-    skus = list(Product.objects.filter(pk__in=_pool(warehouse.pk)).values_list("sku", flat=True))
+    skus = list(Product.objects.filter(pk__in=product_pool(warehouse.pk)).values_list("sku", flat=True))
     if len(skus) < 2:
         ctx.skip("B8", "the seeded shop has fewer than two products sold on backorder")
         return
