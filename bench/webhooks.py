@@ -288,7 +288,9 @@ def run(ctx: Context) -> None:
         ctx.skip("B8", "needs a Redis server: set REDIS_URL=redis://127.0.0.1:6379/0")
         return
     warehouse, _supplier = bench_objects()
-    skus = list(Product.objects.filter(pk__in=product_pool(warehouse.pk)).values_list("sku", flat=True))
+    skus = list(
+        Product.objects.filter(pk__in=product_pool(warehouse.pk)).values_list("sku", flat=True)
+    )
     if len(skus) < 2:
         ctx.skip("B8", "the seeded shop has fewer than two products sold on backorder")
         return
