@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
@@ -86,6 +87,16 @@ def make_user(db: None) -> Callable[..., User]:
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def celery_join_allowed() -> None:
+    """Celery keeps "a task is running here, do not block on results" in one
+    process-wide flag that each eager task sets and then restores. Two eager
+    tasks at once in a live server's threads (browser tests) can restore it in
+    the wrong order and leave it set, and a later test's `result.get()` then
+    fails as if it ran inside a task. Every test starts with it clear."""
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
