@@ -74,6 +74,10 @@ ACCESS: dict[str, Access] = {
     "purchase-order-confirm": _act(P),
     "purchase-order-cancel-preview": _view(P),
     "purchase-order-cancel": _act(P),
+    # /purchasing/shortfall/: everyone reads; purchasing drafts purchase orders.
+    "shortfall": _view(*ALL),
+    "shortfall-export": _view(*ALL),
+    "shortfall-draft": _act(P),
     # /shipping/: warehouse only.
     "shipping": _view(W),
     "order-ship": _act(W),

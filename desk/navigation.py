@@ -36,6 +36,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Receiving"), "receiving"),
     NavItem(_("Ready to ship"), "shipping"),
     NavItem(_("Purchase orders"), "purchase-orders"),
+    NavItem(_("Shortfall"), "shortfall"),
     NavItem(_("Delays"), "delays"),
     NavItem(_("Outbox"), "outbox"),
     NavItem(_("Policy"), "policy"),

@@ -17,6 +17,7 @@ from desk import (
     queue_jobs,
     receiving,
     shipping,
+    shortfall,
 )
 from desk.converters import RowIdConverter
 
@@ -79,6 +80,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
         purchasing.purchase_order_cancel,
         name="purchase-order-cancel",
     ),
+    # shortfall
+    path("purchasing/shortfall/", shortfall.shortfall, name="shortfall"),
+    path("purchasing/shortfall/export.csv", shortfall.shortfall_export, name="shortfall-export"),
+    path("purchasing/shortfall/draft/", shortfall.shortfall_draft, name="shortfall-draft"),
     # shipping
     path("shipping/", shipping.shipping, name="shipping"),
     path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
