@@ -83,9 +83,7 @@ class ShortfallFilter(django_filters.FilterSet):
         error_messages={"invalid": _("Enter a whole percentage, like 10.")},
         widget=_number_input(min=0, max=MAX_BUFFER_PERCENT, placeholder=str(BUFFER_PERCENT)),
     )
-    transfer = _CheckboxFilter(
-        label=_("Free units in another warehouse"), method="keep", required=False
-    )
+    transfer = _CheckboxFilter(label=_("Free elsewhere only"), method="keep", required=False)
 
     class Meta:
         model = OrderLine

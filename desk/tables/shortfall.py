@@ -98,8 +98,9 @@ class ShortfallTable(FastRowsTable):
             parts.append(gettext("%(units)d in stock") % {"units": record.available})
         if record.inbound:
             parts.append(gettext("%(units)d inbound") % {"units": record.inbound})
-        note = " · ".join(parts) or gettext("nothing inbound")
-        return format_html('{}<span class="cell-sub">{}</span>', record.waiting, note)
+        if not parts:
+            return format_html("{}", record.waiting)
+        return format_html('{}<span class="cell-sub">{}</span>', record.waiting, " · ".join(parts))
 
     def render_free_elsewhere(self, record: ShortfallRow) -> SafeString:
         if not record.free_elsewhere:
@@ -132,12 +133,12 @@ class ShortfallTable(FastRowsTable):
         delivery = record.record
         if delivery is not None and delivery.lines:
             record_text = ngettext(
-                "%(percent)d%% on time of %(lines)d line",
-                "%(percent)d%% on time of %(lines)d lines",
+                "%(percent)d%% on time (%(lines)d line)",
+                "%(percent)d%% on time (%(lines)d lines)",
                 delivery.lines,
             ) % {"percent": delivery.on_time_percent, "lines": delivery.lines}
         return format_html(
-            '{} <span class="badge">{}</span><span class="cell-sub">{}</span>',
+            '<span class="cell-main">{}</span><span class="cell-sub">{} · {}</span>',
             link,
             source,
             record_text,
