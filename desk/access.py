@@ -78,6 +78,10 @@ ACCESS: dict[str, Access] = {
     "shortfall": _view(*ALL),
     "shortfall-export": _view(*ALL),
     "shortfall-draft": _act(P),
+    # /suppliers/…: everyone reads the scorecards; purchasing edits purchase terms.
+    "suppliers": _view(*ALL),
+    "supplier": _view(*ALL),
+    "supplier-terms": _act(P),
     # /shipping/: warehouse only.
     "shipping": _view(W),
     "order-ship": _act(W),

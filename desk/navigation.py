@@ -37,6 +37,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Ready to ship"), "shipping"),
     NavItem(_("Purchase orders"), "purchase-orders"),
     NavItem(_("Shortfall"), "shortfall"),
+    NavItem(_("Suppliers"), "suppliers"),
     NavItem(_("Delays"), "delays"),
     NavItem(_("Outbox"), "outbox"),
     NavItem(_("Policy"), "policy"),

@@ -18,6 +18,7 @@ from desk import (
     receiving,
     shipping,
     shortfall,
+    suppliers,
 )
 from desk.converters import RowIdConverter
 
@@ -84,6 +85,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("purchasing/shortfall/", shortfall.shortfall, name="shortfall"),
     path("purchasing/shortfall/export.csv", shortfall.shortfall_export, name="shortfall-export"),
     path("purchasing/shortfall/draft/", shortfall.shortfall_draft, name="shortfall-draft"),
+    # suppliers
+    path("suppliers/", suppliers.suppliers, name="suppliers"),
+    path("suppliers/<id:supplier_id>/", suppliers.supplier, name="supplier"),
+    path(
+        "suppliers/<id:supplier_id>/terms/",
+        suppliers.supplier_terms_set,
+        name="supplier-terms",
+    ),
     # shipping
     path("shipping/", shipping.shipping, name="shipping"),
     path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
