@@ -82,6 +82,11 @@ ACCESS: dict[str, Access] = {
     "suppliers": _view(*ALL),
     "supplier": _view(*ALL),
     "supplier-terms": _act(P),
+    # Lists and search: everyone views.
+    "products": _view(*ALL),
+    "orders": _view(*ALL),
+    "customers": _view(*ALL),
+    "search": _view(*ALL),
     # /shipping/: warehouse only.
     "shipping": _view(W),
     "order-ship": _act(W),

@@ -7,6 +7,7 @@ from desk import (
     dashboard,
     delays,
     home,
+    lists,
     orders,
     outbox,
     policy,
@@ -96,6 +97,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # shipping
     path("shipping/", shipping.shipping, name="shipping"),
     path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
+    # lists and search (before the detail pages: "orders/" is not an order number)
+    path("products/", lists.products, name="products"),
+    path("orders/", lists.orders, name="orders"),
+    path("customers/", lists.customers, name="customers"),
+    path("search/", lists.search_page, name="search"),
     # products
     path("products/<str:sku>/", products.product, name="product"),
     path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),

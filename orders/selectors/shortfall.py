@@ -191,6 +191,14 @@ def _inbound(product_ids: set[int]) -> dict[Key, int]:
     return {(row["product_id"], row["purchase_order__warehouse_id"]): row["units"] for row in rows}
 
 
+def queue_figures(
+    product_ids: set[int],
+) -> tuple[dict[Key, int], dict[Key, int], dict[Key, int]]:
+    """Waiting, available and inbound units of `product_ids` by (product,
+    warehouse), in three queries: the figures a shortfall is made of."""
+    return _waiting(product_ids), _available(product_ids), _inbound(product_ids)
+
+
 def _last_suppliers(product_ids: set[int]) -> dict[int, int]:
     """The supplier each product was last bought from (its newest purchase order line)."""
     newest = (
