@@ -39,7 +39,7 @@ def cases() -> list[PageCase]:
 
     from inventory.models import Product
     from orders.models import Customer, OrderLine
-    from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
+    from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder, Supplier
 
     waiting = OrderLine.objects.backordered().select_related("order", "product").first()
     po = PurchaseOrder.objects.filter(status__in=OPEN_PO_STATUSES).order_by("number").first()
@@ -58,7 +58,27 @@ def cases() -> list[PageCase]:
         PageCase("outbox", "service", reverse("outbox")),
         PageCase("policy", "purchasing", reverse("policy")),
         PageCase("delays", "service", reverse("delays")),
+        PageCase("shortfall", "purchasing", reverse("shortfall")),
+        PageCase(
+            "shortfall (htmx, sorted)",
+            "purchasing",
+            reverse("shortfall") + "?sort=-free_elsewhere",
+            htmx=True,
+        ),
+        PageCase("shortfall CSV", "purchasing", reverse("shortfall-export")),
+        PageCase("suppliers", "purchasing", reverse("suppliers")),
+        PageCase("products list", "warehouse", reverse("products")),
+        PageCase(
+            "products (htmx, page 2)", "warehouse", reverse("products") + "?page=2", htmx=True
+        ),
+        PageCase("orders list", "service", reverse("orders")),
+        PageCase("orders (waiting)", "service", reverse("orders") + "?status=waiting"),
+        PageCase("customers list", "service", reverse("customers")),
+        PageCase("search (several)", "service", reverse("search") + "?q=an"),
     ]
+    supplier = Supplier.objects.order_by("name").first()
+    if supplier is not None:
+        found.append(PageCase("supplier", "purchasing", reverse("supplier", args=[supplier.pk])))
     if po is not None:
         found.append(
             PageCase("purchase order", "purchasing", reverse("purchase-order", args=[po.number]))
@@ -117,6 +137,8 @@ def main() -> int:
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
                 response = client.get(case.path, headers=headers)
+                if response.streaming:  # a CSV export: the rows are made as it is read
+                    b"".join(response.streaming_content)  # type: ignore[attr-defined]
                 times.append((time.perf_counter() - started) * 1000)
             queries = len(captured.captured_queries)
             status = response.status_code

@@ -35,7 +35,9 @@ class ShortfallTable(FastRowsTable):
         visible=False,
         attrs={"th": {"class": "select"}, "td": {"class": "select"}},
     )
-    product = tables.Column(accessor="sku", verbose_name=_("Product"))
+    product = tables.Column(
+        accessor="sku", verbose_name=_("Product"), attrs={"td": {"class": "product"}}
+    )
     warehouse = tables.Column(accessor="warehouse_code", verbose_name=_("Warehouse"))
     shortfall = tables.Column(verbose_name=_("Units short"), attrs=NUMBER)
     waiting = tables.Column(verbose_name=_("Waiting"), attrs=NUMBER)
