@@ -142,7 +142,8 @@ def _url_of(found: SalesOrder | Customer | Product) -> str:
 @require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
     """The top bar's search: one match opens it, several are listed."""
-    text = request.GET.get("q", "")[:SEARCH_MAX_LENGTH].strip()
+    # A NUL byte can be in no stored text (and PostgreSQL refuses it in a query).
+    text = request.GET.get("q", "")[:SEARCH_MAX_LENGTH].replace("\x00", "").strip()
     results = search(text=text)
     if results.only is not None:
         return redirect(_url_of(results.only))
