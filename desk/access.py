@@ -69,6 +69,7 @@ ACCESS: dict[str, Access] = {
     "purchase-orders": _view(*ALL),
     "purchase-order": _view(*ALL),
     "purchase-order-new": Access(get=frozenset({P}), post=frozenset({P})),
+    "purchase-order-sku": _view(P),
     "purchase-order-move-preview": _act(P),
     "purchase-order-move": _act(P),
     "purchase-order-confirm": _act(P),

@@ -13,6 +13,7 @@ from desk import (
     policy,
     products,
     purchase_order_new,
+    purchase_order_sku,
     purchasing,
     queue,
     queue_jobs,
@@ -54,6 +55,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # purchase order new
     # before purchasing's "purchase-orders/<str:number>/", which would take "new" for a number
     path("purchase-orders/new/", purchase_order_new.purchase_order_new, name="purchase-order-new"),
+    path(
+        "purchase-orders/new/sku/",
+        purchase_order_sku.purchase_order_sku,
+        name="purchase-order-sku",
+    ),
     # purchasing
     path("purchase-orders/", purchasing.purchase_orders, name="purchase-orders"),
     path("purchase-orders/<str:number>/", purchasing.purchase_order, name="purchase-order"),
