@@ -26,7 +26,11 @@ def test_a_typed_sku_shows_its_shortfall_and_fills_an_empty_quantity(
         supplier=shop.supplier, product=lamp, pack_size=4, minimum_order=1, preferred=False, by=None
     )
     client = client_as(Role.PURCHASING)
-    query = {"sku_2": "lamp", "quantity_2": "", "warehouse": shop.warehouse.pk}
+    query: dict[str, str | int] = {
+        "sku_2": "lamp",
+        "quantity_2": "",
+        "warehouse": shop.warehouse.pk,
+    }
 
     page = client.get(URL, {**query, "supplier": shop.supplier.pk}, headers=HX).content.decode()
 
