@@ -1,6 +1,7 @@
 """Every staff page on the demo data: server time and queries, as each role sees it.
 
 Usage: DATABASE_URL=sqlite:////tmp/pages.sqlite3 python -m bench.pages [--repeat 15]
+       [--only shortfall,suppliers]
 Loads the demo shop into that database when it has no orders yet, then requests
 each page through Django's test client (full page, and the htmx fragment where
 the page has one) as the demo user whose work it is. Prints median and p95 of
@@ -109,6 +110,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--only", default="", help="comma-separated page labels (prefixes) to run, e.g. shortfall"
+    )
     args = parser.parse_args()
 
     # No setup_test_environment(): its instrumented template rendering copies
@@ -123,7 +127,10 @@ def main() -> int:
     print(f"{'page':28} {'role':11} {'median ms':>9} {'p95 ms':>7} {'queries':>7}")
     failures = 0
     clients: dict[str, Client] = {}
+    only = [label.strip() for label in args.only.split(",") if label.strip()]
     for case in cases():
+        if only and not any(case.label.startswith(label) for label in only):
+            continue
         client = clients.get(case.username)
         if client is None:
             client = clients[case.username] = Client()

@@ -108,9 +108,11 @@ def supplier_delivery_records(
     for supplier_id, received_on, original_date, ordered_at in rows:
         record = records[supplier_id]
         record.supplier_id = supplier_id
-        if received_on is None:  # no history row (data loaded around the models)
-            continue
         record.lines += 1
+        if received_on is None:
+            # No history row (data loaded around the models): rated not on
+            # time, as the dashboard counts it, with no days to tell.
+            continue
         late = (received_on - original_date).days
         if late <= 0:
             record.on_time += 1
