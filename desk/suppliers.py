@@ -30,6 +30,7 @@ from orders.selectors.suppliers import (
     supplier_products_bought,
     supplier_purchase_orders,
     supplier_scorecards,
+    supplier_scorecards_complete,
     supplier_terms,
 )
 from suppliers.models import Supplier
@@ -58,6 +59,7 @@ def suppliers(request: HttpRequest) -> HttpResponse:
     cards = _matching(supplier_scorecards(), form)
     table = ScorecardTable(cards, order_by=request.GET.getlist("sort") or ["name"])
     table_paginate(table, request.GET.get("page"))
+    supplier_scorecards_complete([row.record for row in table.page.object_list])
     table.empty_text = format_html(
         '{} <a href="{}">{}</a>',
         _("No supplier matches."),
@@ -89,6 +91,7 @@ def _supplier_context(
     request: HttpRequest, supplier: Supplier, *, form: SupplierTermsForm | None = None
 ) -> dict[str, Any]:
     (card,) = supplier_scorecards(supplier_ids=[supplier.pk])
+    supplier_scorecards_complete([card])
     orders = list(supplier_purchase_orders(supplier=supplier))
     can_edit = may(request.user, "supplier-terms")
     return {

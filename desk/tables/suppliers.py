@@ -43,7 +43,9 @@ class ScorecardTable(FastRowsTable):
     )
     open_orders = tables.Column(verbose_name=_("Open POs"), attrs=NUMBER)
     units_inbound = tables.Column(verbose_name=_("Units inbound"), attrs=NUMBER)
-    lines_waiting = tables.Column(verbose_name=_("Lines waiting on it"), attrs=NUMBER)
+    lines_waiting = tables.Column(
+        verbose_name=_("Lines waiting on it"), orderable=False, attrs=NUMBER
+    )
     promises_broken = tables.Column(
         verbose_name=_("Promises broken (%(days)d d)") % {"days": BROKEN_PROMISE_DAYS},
         attrs=NUMBER,
