@@ -194,20 +194,26 @@ class SearchResults:
 def search(*, text: str, limit: int = SEARCH_LIMIT) -> SearchResults:
     """Orders, customers and products matching `text` (three queries, at most
     `limit` of each). An exact order number, customer email or SKU is the only
-    result of its kind; otherwise orders by number prefix, customers by name
-    or email and products by SKU or name, containing the text."""
+    result; otherwise orders by number prefix (or storefront reference) when
+    the text has a digit, customers by name or email and products by SKU or
+    name, containing the text."""
     text = text.strip()
     if not text:
         return SearchResults(orders=[], customers=[], products=[])
+    # Exact matches by the unique indexes (as typed, or in the case stored);
+    # an order number prefix is looked for only when the text has a digit:
+    # a name never makes the search read every order.
     exact_order = list(
-        SalesOrder.objects.select_related("customer").filter(number__iexact=text)[:1]
+        SalesOrder.objects.select_related("customer").filter(number__in={text, text.upper()})[:1]
     )
-    orders = exact_order or list(
-        SalesOrder.objects.select_related("customer")
-        .filter(Q(number__istartswith=text) | Q(external_reference__iexact=text))
-        .order_by("-placed_at", "-pk")[:limit]
-    )
-    exact_customer = list(Customer.objects.filter(email__iexact=text)[:1])
+    orders = exact_order
+    if not orders and any(character.isdigit() for character in text):
+        orders = list(
+            SalesOrder.objects.select_related("customer")
+            .filter(Q(number__startswith=text.upper()) | Q(external_reference=text))
+            .order_by("-placed_at", "-pk")[:limit]
+        )
+    exact_customer = list(Customer.objects.filter(email__in={text, text.lower()})[:1])
     customers = exact_customer or list(
         Customer.objects.filter(Q(name__icontains=text) | Q(email__icontains=text)).order_by(
             "name", "pk"
