@@ -267,6 +267,11 @@ def shortfall_rows(
     last = _last_suppliers(product_ids - set(preferred))
     last_suppliers = Supplier.objects.in_bulk(set(last.values()))
 
+    stocked: dict[int, list[tuple[int, int]]] = {}
+    for (p, w), units in available.items():
+        if units > 0:
+            stocked.setdefault(p, []).append((w, units))
+
     rows: list[ShortfallRow] = []
     for (product_id, warehouse_id), (line_count, customer_count, oldest) in short.items():
         row = ShortfallRow(
@@ -280,12 +285,11 @@ def shortfall_rows(
             oldest_placed_at=oldest,
         )
         # Free elsewhere: what another warehouse has beyond its own queue.
-        for (p, w), units in available.items():
-            if p == product_id and w != warehouse_id:
-                free = units - waiting.get((p, w), 0)
-                if free > 0:
-                    row.free_by_warehouse[warehouses[w].code] = free
-                    row.free_elsewhere += free
+        for w, units in stocked.get(product_id, ()):
+            free = units - waiting.get((product_id, w), 0)
+            if w != warehouse_id and free > 0:
+                row.free_by_warehouse[warehouses[w].code] = free
+                row.free_elsewhere += free
         if product_id in preferred:
             row.supplier, row.supplier_source = preferred[product_id], SupplierSource.PREFERRED
         elif product_id in last:
