@@ -62,8 +62,9 @@ def shortfall_context(request: HttpRequest, *, query: QueryDict, fragment: bool)
     filters, rows = _rows(query)
     table = ShortfallTable(rows, order_by=query.getlist("sort"))
     can_draft = may(request.user, "shortfall-draft")
+    select_all = query.get("select") == "page"
     if can_draft:
-        table.enable_select(selected=set(query.getlist("row")))
+        table.enable_select(selected=set(query.getlist("row")), select_all=select_all)
     # A list in memory: paging it counts nothing in the database.
     table_paginate(table, query.get("page"))
     shortfall_rows_complete([row.record for row in table.page.object_list])
@@ -78,8 +79,10 @@ def shortfall_context(request: HttpRequest, *, query: QueryDict, fragment: bool)
         table.empty_text = _(
             "No shortfall: stock and open purchase orders cover every waiting line."
         )
-    page_query = query_without(query, "row")
+    page_query = query_without(query, "row", "select")
     export_query = query_without(page_query, "page")
+    select_query = page_query.copy()
+    select_query["select"] = "page"
     return {
         "filters": filters,
         "table": table,
@@ -92,6 +95,9 @@ def shortfall_context(request: HttpRequest, *, query: QueryDict, fragment: bool)
         "units_short": sum(row.shortfall for row in rows),
         "export_url": f"{reverse('shortfall-export')}?{export_query.urlencode()}".rstrip("?"),
         "query": page_query.urlencode(),
+        "select_all": select_all,
+        "page_url": f"{reverse('shortfall')}?{page_query.urlencode()}".rstrip("?"),
+        "select_all_url": f"{reverse('shortfall')}?{select_query.urlencode()}",
     }
 
 

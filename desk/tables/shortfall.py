@@ -63,15 +63,18 @@ class ShortfallTable(FastRowsTable):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.selected: set[str] = set()
+        self.select_all = False
 
     def _has_choices(self, accessor: Any) -> bool:
         # Rows are ShortfallRow values, not models: no field has choices.
         return False
 
-    def enable_select(self, *, selected: set[str]) -> None:
-        """Show the checkboxes (purchasing drafts purchase orders from them)."""
+    def enable_select(self, *, selected: set[str], select_all: bool = False) -> None:
+        """Show the checkboxes (purchasing drafts purchase orders from them),
+        ticked for `selected` rows, or every row with `select_all`."""
         self.columns.show("select")
         self.selected = selected
+        self.select_all = select_all
 
     def render_select(self, record: ShortfallRow) -> SafeString:
         label = gettext("Select %(sku)s at %(warehouse)s") % {
@@ -83,7 +86,7 @@ class ShortfallTable(FastRowsTable):
             'aria-label="{}"{}>',
             record.key,
             label,
-            " checked" if record.key in self.selected else "",
+            " checked" if self.select_all or record.key in self.selected else "",
         )
 
     def render_product(self, record: ShortfallRow) -> SafeString:

@@ -366,3 +366,11 @@ def test_only_purchasing_drafts(
     response = client_as(role).post(DRAFT, {"row": [key(short["lamp"], shop.warehouse)]})
     assert response.status_code == 403
     assert not Supplier.objects.filter(purchase_orders__status=PurchaseOrderStatus.DRAFT).exists()
+
+
+def test_select_all_ticks_every_row_of_the_page(
+    client_as: Callable[..., Client], short: dict
+) -> None:
+    page = client_as(Role.PURCHASING).get(PAGE, {"select": "page"}, headers=HX).content.decode()
+    assert page.count(" checked>") == 4
+    assert "Clear selection" in page
