@@ -45,7 +45,7 @@ class Scorecard:
     orders (None until `supplier_scorecards_complete`)."""
     promises_broken: int = 0
     """Promises moved later in the last BROKEN_PROMISE_DAYS days by its orders'
-    date moves and cancellations."""
+    expected dates moving."""
     open_numbers: list[str] = field(default_factory=list)
 
     @property
@@ -125,11 +125,22 @@ def supplier_scorecards_complete(cards: list[Scorecard]) -> None:
         card.lines_waiting = sum(waiting.get(number, 0) for number in card.open_numbers)
 
 
+# The cause of a promise moved by a purchase order's new expected date (a
+# supplier's delay, typed by purchasing or found by the overdue sweep):
+# orders.services.purchasing writes "<number> expected date moved".
+DATE_MOVED_CAUSE = " expected date moved"
+
+
 def _promises_broken(*, since: dt.datetime) -> dict[str, int]:
-    """Promises moved later since `since`, per purchase order number that caused
-    them (promise revisions name it first in their cause: "PO-… cancelled")."""
+    """Promises moved later since `since` by a purchase order's expected date
+    moving, per purchase order number. Not counted: a confirmation or a
+    cancellation (purchasing's doing, not the supplier's)."""
     rows = (
-        PromiseRevision.objects.filter(created_at__gte=since, new_date__gt=F("old_date"))
+        PromiseRevision.objects.filter(
+            created_at__gte=since,
+            new_date__gt=F("old_date"),
+            cause__endswith=DATE_MOVED_CAUSE,
+        )
         .order_by()
         .values("cause")
         .annotate(n=Count("pk"))

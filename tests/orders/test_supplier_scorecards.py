@@ -84,3 +84,8 @@ def test_scorecard_counts_open_orders_lines_waiting_and_promises_broken(shop: Sh
     assert (card.open_orders, card.units_inbound) == (1, 6)
     assert card.lines_waiting == 2
     assert card.promises_broken == 2
+
+    # cancelling it moves them later again, but that was purchasing's choice
+    updates.purchase_order_cancel(purchase_order=po, by=shop.clerk)
+    (card,) = supplier_scorecards(supplier_ids=[shop.supplier.pk])
+    assert card.promises_broken == 2
