@@ -5,6 +5,7 @@ jumps to the one order, customer or product it finds, or lists them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -78,18 +79,23 @@ def _list_page(
 def products(request: HttpRequest) -> HttpResponse:
     """Every product with its stock, waiting units, inbound supply and shortfall."""
     filters = ProductListFilter(request.GET)
-    table = ProductListTable(product_list(filters=filters), order_by=request.GET.getlist("sort"))
+    warehouse = filters.warehouse_chosen
+    warehouse_id = warehouse.pk if warehouse is not None else None
+    table = ProductListTable(
+        product_list(filters=filters, warehouse_id=warehouse_id),
+        order_by=request.GET.getlist("sort"),
+    )
     return _list_page(
         request,
         url_name="products",
         filters=filters,
         table=table,
-        complete=product_page_complete,
+        complete=partial(product_page_complete, warehouse_id=warehouse_id),
         empty=_("No products match."),
         title=_("Products"),
         lead=_(
-            "Stock, waiting units and inbound supply over every warehouse; short is "
-            "what no stock or purchase order covers, warehouse by warehouse."
+            "Stock, waiting units and inbound supply, over every warehouse or at the one "
+            "chosen; short is what no stock or purchase order covers, warehouse by warehouse."
         ),
     )
 

@@ -64,6 +64,12 @@ class ProductListFilter(_ListFilter):
         model = Product
         fields: list[str] = []
 
+    @property
+    def warehouse_chosen(self) -> Warehouse | None:
+        """The warehouse the figures are for, when a valid one is chosen."""
+        self.is_valid()
+        return getattr(self.form, "cleaned_data", {}).get("warehouse")
+
     def filter_q(self, products: QuerySet[Product], name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:

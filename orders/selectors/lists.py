@@ -61,18 +61,25 @@ WAITING = F("ordered") - F("allocated") - F("shipped") - F("cancelled")
 # --- products --------------------------------------------------------------------
 
 
-def product_list(*, filters: ListFilter | None = None) -> QuerySet[Product]:
+def product_list(
+    *, filters: ListFilter | None = None, warehouse_id: int | None = None
+) -> QuerySet[Product]:
     """Products by SKU, each with `on_hand`, `waiting` (backordered units) and
-    `inbound` (outstanding on open purchase orders) over every warehouse."""
+    `inbound` (outstanding on open purchase orders): at `warehouse_id`, or
+    over every warehouse."""
+    levels = StockLevel.objects.filter(product=OuterRef("pk"))
+    waiting = OrderLine.objects.backordered().filter(product=OuterRef("pk"))
+    inbound = PurchaseOrderLine.objects.filter(
+        product=OuterRef("pk"), purchase_order__status__in=OPEN_PO_STATUSES
+    )
+    if warehouse_id is not None:
+        levels = levels.filter(warehouse_id=warehouse_id)
+        waiting = waiting.filter(warehouse_id=warehouse_id)
+        inbound = inbound.filter(purchase_order__warehouse_id=warehouse_id)
     products = Product.objects.annotate(
-        on_hand=_sum(StockLevel.objects.filter(product=OuterRef("pk")), F("on_hand")),
-        waiting=_sum(OrderLine.objects.backordered().filter(product=OuterRef("pk")), WAITING),
-        inbound=_sum(
-            PurchaseOrderLine.objects.filter(
-                product=OuterRef("pk"), purchase_order__status__in=OPEN_PO_STATUSES
-            ),
-            F("ordered") - F("received"),
-        ),
+        on_hand=_sum(levels, F("on_hand")),
+        waiting=_sum(waiting, WAITING),
+        inbound=_sum(inbound, F("ordered") - F("received")),
     ).order_by("sku")
     return _filtered(products, filters)
 
@@ -85,14 +92,17 @@ def products_short() -> Exists:
     )
 
 
-def product_page_complete(products: Sequence[Product]) -> None:
-    """Give a page of products `available` and `shortfall`, summed over their
-    warehouses, each warehouse's shortfall counted alone (free units in one do
-    not cover another's queue until they are moved). Three queries."""
+def product_page_complete(products: Sequence[Product], *, warehouse_id: int | None = None) -> None:
+    """Give a page of products `available` and `shortfall` (at `warehouse_id`,
+    or summed over their warehouses, each warehouse's shortfall counted alone:
+    free units in one do not cover another's queue until they are moved).
+    Three queries."""
     waiting, available, inbound = queue_figures({product.pk for product in products})
     by_product: dict[int, tuple[int, int]] = {}
     for key in set(waiting) | set(available) | set(inbound):
-        product_id = key[0]
+        product_id, key_warehouse = key
+        if warehouse_id is not None and key_warehouse != warehouse_id:
+            continue
         short = max(waiting.get(key, 0) - available.get(key, 0) - inbound.get(key, 0), 0)
         free, total = by_product.get(product_id, (0, 0))
         by_product[product_id] = (free + available.get(key, 0), total + short)

@@ -9,12 +9,15 @@ import pytest
 from django.test import Client
 
 from config.roles import Role
+from notifications import updates
+from orders.services.intake import LineRequest
 from tests.conftest import Shop
 from tests.factories import (
     CustomerFactory,
     OrderLineFactory,
     ProductFactory,
     SalesOrderFactory,
+    WarehouseFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +74,26 @@ def test_products_show_their_figures_and_filter_short_ones(
     assert '<span class="badge badge-bad">3</span>' in lamp_row
     assert ids(client.get("/products/", {"short": "on"}), "product") == [str(lamp.pk)]
     assert ids(client.get("/products/", {"q": "cha"}), "product") == [str(chair.pk)]
+
+
+def test_with_a_warehouse_chosen_the_figures_are_for_it(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    lamp = shop.product(sku="LAMP")
+    shop.order(lamp, 3)
+    east = WarehouseFactory.create(code="EAST")
+    updates.order_place(
+        customer=shop.customer(), warehouse=east, lines=[LineRequest(lamp, 5)], by=shop.clerk
+    )
+    client = client_as(Role.WAREHOUSE)
+
+    def lamp_row(query: dict[str, str]) -> str:
+        page = client.get("/products/", query).content.decode()
+        return page.split(f'id="product-row-{lamp.pk}"')[1].split("</tr>")[0]
+
+    assert '<span class="badge badge-bad">8</span>' in lamp_row({})
+    assert '<span class="badge badge-bad">5</span>' in lamp_row({"warehouse": "EAST"})
+    assert '<span class="badge badge-bad">3</span>' in lamp_row({"warehouse": "MAIN"})
 
 
 def test_orders_filter_by_status_and_customer(client_as: Callable[..., Client], shop: Shop) -> None:
