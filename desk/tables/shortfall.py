@@ -39,19 +39,32 @@ class ShortfallTable(FastRowsTable):
         accessor="sku", verbose_name=_("Product"), attrs={"td": {"class": "product"}}
     )
     warehouse = tables.Column(accessor="warehouse_code", verbose_name=_("Warehouse"))
-    shortfall = tables.Column(verbose_name=_("Units short"), attrs=NUMBER)
-    waiting = tables.Column(verbose_name=_("Waiting"), attrs=NUMBER)
-    lines = tables.Column(verbose_name=_("Lines"), attrs=NUMBER)
-    customers = tables.Column(verbose_name=_("Customers"), attrs=NUMBER)
-    oldest = tables.Column(
-        accessor="oldest_wait_days", verbose_name=_("Oldest wait (days)"), attrs=NUMBER
+    # Figures sort biggest first on the first click: the worst is what to act on.
+    shortfall = tables.Column(
+        verbose_name=_("Units short"), attrs=NUMBER, initial_sort_descending=True
     )
-    free_elsewhere = tables.Column(verbose_name=_("Free elsewhere"), attrs=NUMBER)
+    waiting = tables.Column(verbose_name=_("Waiting"), attrs=NUMBER, initial_sort_descending=True)
+    lines = tables.Column(verbose_name=_("Lines"), attrs=NUMBER, initial_sort_descending=True)
+    customers = tables.Column(
+        verbose_name=_("Customers"), attrs=NUMBER, initial_sort_descending=True
+    )
+    oldest = tables.Column(
+        accessor="oldest_wait_days",
+        verbose_name=_("Oldest wait (days)"),
+        attrs=NUMBER,
+        initial_sort_descending=True,
+    )
+    free_elsewhere = tables.Column(
+        verbose_name=_("Free elsewhere"), attrs=NUMBER, initial_sort_descending=True
+    )
     supplier = tables.Column(
         accessor="supplier_name", verbose_name=_("Suggested supplier"), empty_values=()
     )
     suggested = tables.Column(
-        accessor="suggested_quantity", verbose_name=_("Suggested units"), attrs=NUMBER
+        accessor="suggested_quantity",
+        verbose_name=_("Suggested units"),
+        attrs=NUMBER,
+        initial_sort_descending=True,
     )
 
     class Meta:
