@@ -42,8 +42,10 @@ from orders.selectors.shortfall import (
     draft_groups,
     parse_keys,
     shortfall_rows,
+    shortfall_rows_assign,
     shortfall_rows_complete,
 )
+from suppliers.models import Supplier
 from suppliers.services import PurchaseLineRequest
 
 SHORTFALL_TEMPLATE = "desk/shortfall.html"
@@ -192,8 +194,23 @@ def _draft_review(
         "buffer": buffer,
         "keys": [row.key for group in groups for row in group.rows] + [row.key for row in without],
         "notice": notice,
+        "suppliers": Supplier.objects.filter(active=True).order_by("name") if without else [],
     }
     return render(request, DRAFT_TEMPLATE, context)
+
+
+def _chosen_suppliers(request: HttpRequest, rows: list[ShortfallRow]) -> dict[str, Supplier]:
+    """The active supplier the review chose for each row that had none
+    (`supplier_<row key>`); anything else is left out (one query)."""
+    chosen: dict[str, int] = {}
+    for row in rows:
+        value = request.POST.get(f"supplier_{row.key}", "")
+        if row.supplier is None and value.isascii() and value.isdigit() and len(value) < 12:
+            chosen[row.key] = int(value)
+    if not chosen:
+        return {}
+    suppliers = Supplier.objects.filter(active=True).in_bulk(set(chosen.values()))
+    return {key: suppliers[pk] for key, pk in chosen.items() if pk in suppliers}
 
 
 def _created_notice(orders: list[Any]) -> str:
@@ -223,18 +240,18 @@ def shortfall_draft(request: HttpRequest) -> HttpResponse:
     buffer = filters.buffer_percent
     keys = parse_keys(request.POST.getlist("row"), limit=MAX_DRAFT_ROWS)
     rows = shortfall_rows(keys=keys, buffer_percent=buffer) if keys else []
+    shortfall_rows_assign(rows, suppliers=_chosen_suppliers(request, rows), buffer_percent=buffer)
     groups, without = draft_groups(rows)
-    if not groups:
+    if not groups and not without:
         notice = (
-            _("None of the chosen rows has a supplier to suggest: use New purchase order.")
-            if without
-            else _("Tick the rows to draft purchase orders for; nothing was created.")
+            _("Tick the rows to draft purchase orders for; nothing was created.")
             if not keys
             else _("The chosen rows are no longer short: nothing to draft.")
         )
         messages.warning(request, notice)
         return client_redirect(request, reverse("shortfall"))
     if "create" not in request.POST:
+        # The first review, or rows given a supplier on it: nothing is written.
         form = ShortfallDraftForm(initial={"token": uuid.uuid4().hex}, groups=groups)
         return _draft_review(request, groups=groups, without=without, form=form, buffer=buffer)
     form = ShortfallDraftForm(request.POST, groups=groups)

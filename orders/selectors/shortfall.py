@@ -55,6 +55,7 @@ class LineFilter(Protocol):
 class SupplierSource:
     PREFERRED = "preferred"
     LAST = "last"
+    CHOSEN = "chosen"
 
 
 @dataclass
@@ -309,6 +310,34 @@ def shortfall_rows(
         rows.append(row)
     rows.sort(key=lambda row: (-row.shortfall, row.oldest_placed_at, row.sku, row.warehouse_code))
     return rows
+
+
+def shortfall_rows_assign(
+    rows: Sequence[ShortfallRow], *, suppliers: dict[str, Supplier], buffer_percent: int
+) -> None:
+    """Give rows without a suggested supplier the one chosen for them (by row
+    key), with its pack size and minimum order and the quantity they make (one query)."""
+    wanted = [row for row in rows if row.supplier is None and row.key in suppliers]
+    if not wanted:
+        return
+    terms = {
+        (t.supplier_id, t.product_id): t
+        for t in SupplierProduct.objects.filter(
+            product_id__in={row.product.pk for row in wanted},
+            supplier_id__in={supplier.pk for supplier in suppliers.values()},
+        )
+    }
+    for row in wanted:
+        row.supplier, row.supplier_source = suppliers[row.key], SupplierSource.CHOSEN
+        found = terms.get((row.supplier.pk, row.product.pk))
+        row.pack_size = found.pack_size if found else 1
+        row.minimum_order = found.minimum_order if found else 1
+        row.suggested_quantity = suggested_quantity(
+            shortfall=row.shortfall,
+            buffer_percent=buffer_percent,
+            pack_size=row.pack_size,
+            minimum_order=row.minimum_order,
+        )
 
 
 def shortfall_rows_complete(rows: Sequence[ShortfallRow]) -> None:

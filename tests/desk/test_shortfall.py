@@ -347,6 +347,30 @@ def test_all_quantities_zero_creates_nothing(
     assert not drafts()
 
 
+def test_a_row_without_a_supplier_joins_the_drafts_of_the_one_chosen(
+    client_as: Callable[..., Client], short: dict, shop: Shop
+) -> None:
+    client = client_as(Role.PURCHASING)
+    rug = key(short["rug"], shop.warehouse)
+    lamp = key(short["lamp"], shop.warehouse)
+
+    # the review of the rug alone offers a choice, and nothing to create yet
+    page = client.post(DRAFT, {"row": [rug], "buffer": "0"}).content.decode()
+    assert f'name="supplier_{rug}"' in page and 'name="create"' not in page
+
+    # choosing Lumen regroups: the rug joins the lamp's draft
+    data = {"row": [rug, lamp], "buffer": "0", f"supplier_{rug}": str(short["lumen"].pk)}
+    page = client.post(DRAFT, data).content.decode()
+    assert re.findall(r'<h2 id="draft-[\d-]+-title">([^<]+)</h2>', page) == ["Lumen → MAIN"]
+    assert f'name="quantity_{rug}"' in page
+    assert not drafts()
+
+    # an unknown or inactive supplier is no choice
+    inactive = SupplierFactory.create(active=False)
+    page = client.post(DRAFT, {**data, f"supplier_{rug}": str(inactive.pk)}).content.decode()
+    assert f'name="quantity_{rug}"' not in page
+
+
 @pytest.mark.parametrize("rows", [[], ["junk"], ["999999-999999"]])
 def test_no_usable_rows_goes_back_with_a_message(
     client_as: Callable[..., Client], short: dict, rows: list[str]
