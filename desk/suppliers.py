@@ -37,6 +37,7 @@ from suppliers.models import Supplier
 from suppliers.services import supplier_product_terms_set
 
 SUPPLIERS_TEMPLATE = "desk/suppliers.html"
+RECORD_COLUMNS = {"on_time", "late", "lead"}
 SUPPLIER_TEMPLATE = "desk/supplier.html"
 
 
@@ -56,8 +57,11 @@ def _matching(cards: list[Scorecard], form: SupplierSearchForm) -> list[Scorecar
 def suppliers(request: HttpRequest) -> HttpResponse:
     """Every supplier's scorecard; an htmx request gets only the table."""
     form = SupplierSearchForm(request.GET)
-    cards = _matching(supplier_scorecards(), form)
-    table = ScorecardTable(cards, order_by=request.GET.getlist("sort") or ["name"])
+    sort = request.GET.getlist("sort") or ["name"]
+    # The delivery records are read for every supplier only to sort by them.
+    by_record = any(key.lstrip("-") in RECORD_COLUMNS for key in sort)
+    cards = _matching(supplier_scorecards(records=by_record), form)
+    table = ScorecardTable(cards, order_by=sort)
     table_paginate(table, request.GET.get("page"))
     supplier_scorecards_complete([row.record for row in table.page.object_list])
     table.empty_text = format_html(

@@ -8,7 +8,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from desk.pagination import PAGE_SIZE
@@ -84,7 +84,8 @@ class ScorecardTable(FastRowsTable):
             '<span class="badge {}">{}%</span><span class="cell-sub">{}</span>',
             css,
             percent,
-            gettext("of %(lines)d lines") % {"lines": delivery.lines},
+            ngettext("of %(lines)d line", "of %(lines)d lines", delivery.lines)
+            % {"lines": delivery.lines},
         )
 
     def render_late(self, record: Scorecard) -> str:

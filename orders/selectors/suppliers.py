@@ -47,6 +47,8 @@ class Scorecard:
     """Promises moved later in the last BROKEN_PROMISE_DAYS days by its orders'
     expected dates moving."""
     open_numbers: list[str] = field(default_factory=list)
+    record_read: bool = True
+    """False until `supplier_scorecards_complete` reads the delivery record."""
 
     @property
     def name(self) -> str:
@@ -117,12 +119,19 @@ def _lines_waiting_by_order(numbers: list[str]) -> dict[str, int]:
 
 
 def supplier_scorecards_complete(cards: list[Scorecard]) -> None:
-    """Give the scorecards a page shows `lines_waiting` (two queries): reading
-    every waiting line's latest promise for every supplier took seconds at a
-    million order lines."""
+    """Give the scorecards a page shows `lines_waiting` (two queries), and
+    their delivery records when `supplier_scorecards` left them out (one
+    more): reading every waiting line's latest promise, or every received
+    line's history, for every supplier took seconds at a million order lines."""
     waiting = _lines_waiting_by_order([n for card in cards for n in card.open_numbers])
     for card in cards:
         card.lines_waiting = sum(waiting.get(number, 0) for number in card.open_numbers)
+    missing = [card for card in cards if not card.record_read]
+    if missing:
+        records = supplier_delivery_records(supplier_ids=[card.supplier.pk for card in missing])
+        for card in missing:
+            card.record = records.get(card.supplier.pk, DeliveryRecord(card.supplier.pk))
+            card.record_read = True
 
 
 # The cause of a promise moved by a purchase order's new expected date (a
@@ -153,18 +162,22 @@ def _promises_broken(*, since: dt.datetime) -> dict[str, int]:
 
 
 def supplier_scorecards(
-    *, supplier_ids: Iterable[int] | None = None, now: dt.datetime | None = None
+    *,
+    supplier_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+    records: bool = True,
 ) -> list[Scorecard]:
     """A scorecard per supplier (those of `supplier_ids`, or every one), by
-    name; `lines_waiting` is `supplier_scorecards_complete`'s, for a page.
+    name; `lines_waiting` is `supplier_scorecards_complete`'s, for a page, and
+    so are the delivery records when `records` is False (a list not sorted by them).
 
-    Five queries, however many suppliers.
+    Five queries (four without records), however many suppliers.
     """
     wanted = None if supplier_ids is None else set(supplier_ids)
     suppliers = Supplier.objects.order_by("name")
     if wanted is not None:
         suppliers = suppliers.filter(pk__in=wanted)
-    records = supplier_delivery_records(supplier_ids=wanted)
+    delivery = supplier_delivery_records(supplier_ids=wanted) if records else {}
     open_orders = _open_orders(wanted)
     broken = _promises_broken(since=(now or timezone.now()) - dt.timedelta(BROKEN_PROMISE_DAYS))
     # Which supplier each purchase order named in a broken promise belongs to.
@@ -181,7 +194,8 @@ def supplier_scorecards(
         cards.append(
             Scorecard(
                 supplier=supplier,
-                record=records.get(supplier.pk, DeliveryRecord(supplier_id=supplier.pk)),
+                record=delivery.get(supplier.pk, DeliveryRecord(supplier_id=supplier.pk)),
+                record_read=records,
                 open_orders=count,
                 units_inbound=units,
                 promises_broken=broken_by_supplier.get(supplier.pk, 0),

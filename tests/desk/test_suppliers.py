@@ -120,3 +120,13 @@ def test_only_purchasing_edits_terms(
     )
     assert response.status_code == 403
     assert not SupplierProduct.objects.exists()
+
+
+def test_records_show_unsorted_and_sort_when_asked(
+    client_as: Callable[..., Client], suppliers: list
+) -> None:
+    client = client_as(Role.PURCHASING)
+    page = client.get("/suppliers/").content.decode()
+    assert page.count("of 1 line<") == 31  # each supplier's one received line, read per page
+    ordered = client.get("/suppliers/", {"sort": "-on_time"}).content.decode()
+    assert ordered.count("of 1 line<") == 31
