@@ -33,7 +33,17 @@ else
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 endif
 
-test: $(BIN)/.synced
+# The page checkers the browser tests run (axe-core, the Nu HTML checker), from
+# npm at the versions package-lock.json pins; no install scripts (Java is the
+# machine's own). Without npm the tests that need them skip, and fail in CI.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "npm not found: the page checkers (axe-core, vnu) are not installed; their checks skip."; \
+	fi
+
+test: $(BIN)/.synced node_modules/.installed
 	$(BIN)/pytest
 
 check: $(BIN)/.synced
@@ -58,4 +68,4 @@ bench: $(BIN)/.synced
 	$(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build staticfiles .pytest_cache .mypy_cache .ruff_cache node_modules

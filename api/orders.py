@@ -201,7 +201,7 @@ def order_create(
             return _duplicate(existing)
         try:
             order = storefront_order_place(
-                api_key=api_key,
+                channel=api_key.channel,
                 external_id=payload.external_id,
                 placed_at=payload.placed_at,
                 customer_email=payload.customer.email,
@@ -298,7 +298,7 @@ def order_cancel(
     def run() -> Answer:
         try:
             storefront_order_cancel(
-                api_key=api_key, number=number, reason=payload.reason, skus=payload.skus
+                channel=api_key.channel, number=number, reason=payload.reason, skus=payload.skus
             )
         except OrderNotFound:
             return _problem_answer(problem_body(404, "This channel has no order with this number."))

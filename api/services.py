@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from api.models import ApiKey
 from inventory.catalogue import ProductUpsert, product_upsert
 from inventory.models import Product
 from notifications import updates
@@ -48,7 +47,7 @@ class OrderNotFound(Exception):
 @transaction.atomic
 def storefront_order_place(
     *,
-    api_key: ApiKey,
+    channel: str,
     external_id: str,
     placed_at: dt.datetime | None,
     customer_email: str,
@@ -59,7 +58,8 @@ def storefront_order_place(
     warehouse_code: str | None,
     payment_status: str,
 ) -> SalesOrder:
-    """Place a storefront's order on the key's channel.
+    """Place a storefront's order on its channel (an API key's, or a shop
+    connection's: the API and the shop webhooks share this intake).
 
     Raises LinesRefused (unknown SKU, inactive, denied or over the backorder cap,
     naming each line), UnknownWarehouse, or ValidationError for the external id
@@ -87,7 +87,7 @@ def storefront_order_place(
                 LineRequest(products[line.sku], line.quantity, line.unit_price) for line in lines
             ],
             by=None,
-            channel=api_key.channel,
+            channel=channel,
             placed_at=placed_at,
             external_reference=external_id,
             payment_status=payment_status,
@@ -111,7 +111,7 @@ def _line_index(lines: Sequence[StorefrontLine], message: str) -> int | None:
 
 @transaction.atomic
 def storefront_order_cancel(
-    *, api_key: ApiKey, number: str, reason: str, skus: Sequence[str] | None
+    *, channel: str, number: str, reason: str, skus: Sequence[str] | None
 ) -> SalesOrder:
     """The customer cancelled in the shop: the backordered remainder of every
     line of the order, or of the lines with these SKUs (every line of a SKU
@@ -120,7 +120,7 @@ def storefront_order_cancel(
     Raises OrderNotFound (not this channel's), LinesRefused (a SKU listed that
     the order has no line of, naming its index), or NothingToCancel.
     """
-    order = SalesOrder.objects.filter(channel=api_key.channel, number=number).first()
+    order = SalesOrder.objects.filter(channel=channel, number=number).first()
     if order is None:
         raise OrderNotFound(number)
     line_ids: list[int] | None = None

@@ -1,8 +1,10 @@
 """Backorder Desk benchmarks: `python -m bench [--scale small|full] [--only B1,B3] [--repeat N]`.
 
 B1 the queue page, B2 receiving, B3 promises, B4 email delivery through real
-Celery workers, B5 order intake under concurrency. Prints a table (median,
-p95, target, baseline, ratio, pass/miss) and writes
+Celery workers, B5 order intake under concurrency, B6 the same over the
+storefront API (gunicorn, HTTP clients, idempotent replays), B7 a cart's
+availability through the API (in-process), B8 shop webhooks into gunicorn.
+Prints a table (median, p95, target, baseline, ratio, pass/miss) and writes
 bench/results/<date>-<scale>.json. See README.md, "Performance".
 
 The exit code is non-zero only for errors, duplicate or lost messages and
@@ -29,7 +31,7 @@ from bench.common import Context, machine_load, table, today_stamp, write_json
 from bench.database import prepare, target_for
 
 SCALES = {"small": 20_000, "full": 1_000_000}
-BENCHMARKS = ("B1", "B2", "B3", "B4", "B5")
+BENCHMARKS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -132,7 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         database_url=target.url,
         say=say,
     )
-    from bench import delivery, intake, promises, queue_page, receiving
+    from bench import (
+        api_intake,
+        availability,
+        delivery,
+        intake,
+        promises,
+        queue_page,
+        receiving,
+        webhooks,
+    )
 
     runners = {
         "B1": queue_page.run,
@@ -140,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         "B3": promises.run,
         "B4": delivery.run,
         "B5": intake.run,
+        "B6": api_intake.run,
+        "B7": availability.run,
+        "B8": webhooks.run,
     }
     loads: dict[str, dict[str, object]] = {}
     for name in only:
@@ -153,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             ctx.problem(name, f"error: {type(error).__name__}: {error}")
         loads[name].update(after=machine_load(), seconds=round(time.monotonic() - began, 1))
 
-    if "B2" in only or "B5" in only:
+    if {"B2", "B5", "B6", "B8"} & set(only):
         say("-- stock consistency (orders.checks)")
         from orders.checks import stock_problems
 

@@ -34,7 +34,15 @@ DEFAULT_PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 # (never on the seed, where a later migration of the same name would clash);
 # IF NOT EXISTS makes this a no-op once the migration exists.
 PROPOSED_INDEXES: list[str] = [
-    # None outstanding: B1's order_line_queue_global is migration orders 0005.
+    # B1's order_line_queue_global is migration orders 0005.
+    # B7: the availability's queue-tail sum reads every waiting line's heap page
+    # (~230 a product for the most waited-for); with the quantities in the index
+    # it can be an index-only scan — as long as the visibility map says the pages
+    # are all-visible, which every promise refresh undoes until the next vacuum.
+    "CREATE INDEX IF NOT EXISTS order_line_queue_covering ON orders_orderline "
+    "(product_id, warehouse_id, priority DESC, customer_tier, placed_at, id) "
+    "INCLUDE (ordered, allocated, shipped, cancelled) "
+    "WHERE ordered > allocated + shipped + cancelled",
 ]
 
 

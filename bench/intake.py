@@ -86,7 +86,7 @@ def _client(
     results.put((latencies, refused, conflicts, errors))
 
 
-def _receiver(
+def receive_repeatedly(
     *, product_ids: list[int], warehouse: Any, supplier: Any, stop: threading.Event, out: dict
 ) -> None:
     from django.db import connection
@@ -122,7 +122,7 @@ def _receiver(
         out.update(receipts=receipts, units=units)
 
 
-def _pool(warehouse_id: int) -> list[int]:
+def product_pool(warehouse_id: int) -> list[int]:
     from django.db.models import Count
 
     from inventory.models import BackorderPolicy, Product
@@ -135,7 +135,7 @@ def _pool(warehouse_id: int) -> list[int]:
     )
 
 
-def _oversold(product_ids: list[int], warehouse_id: int) -> list[str]:
+def oversold(product_ids: list[int], warehouse_id: int) -> list[str]:
     from django.db.models import Sum
 
     from inventory.models import StockLevel, StockMove
@@ -186,7 +186,7 @@ def run(ctx: Context) -> None:
         ctx.skip("B5", "needs PostgreSQL (concurrent writers): set DATABASE_URL=postgres://…")
         return
     warehouse, supplier = bench_objects()
-    product_ids = _pool(warehouse.pk)
+    product_ids = product_pool(warehouse.pk)
     customer_ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True)[:2000])
     seconds = 20.0 if ctx.full else 5.0
     rates: list[float] = []
@@ -211,7 +211,7 @@ def run(ctx: Context) -> None:
                 raise RuntimeError("a B5 client did not start within 60 s")
         stop, receiver_out = threading.Event(), dict[str, Any]()
         receiver = threading.Thread(
-            target=_receiver,
+            target=receive_repeatedly,
             kwargs={
                 "product_ids": product_ids,
                 "warehouse": warehouse,
@@ -243,7 +243,7 @@ def run(ctx: Context) -> None:
         totals["orders"] += len(round_latencies)
         rates.append(len(round_latencies) / wall)
         latencies += round_latencies
-    for problem in _oversold(product_ids, warehouse.pk):
+    for problem in oversold(product_ids, warehouse.pk):
         ctx.problem("B5", f"oversold: {problem}")
     label = (
         f"B5 intake, {CLIENTS} clients + receipts: {totals['orders']:,} orders, "

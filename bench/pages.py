@@ -56,6 +56,7 @@ def cases() -> list[PageCase]:
         PageCase("shipping", "warehouse", reverse("shipping")),
         PageCase("purchase orders", "purchasing", reverse("purchase-orders")),
         PageCase("new purchase order", "purchasing", reverse("purchase-order-new")),
+        PageCase("new order", "service", reverse("order-new")),
         PageCase("outbox", "service", reverse("outbox")),
         PageCase("policy", "purchasing", reverse("policy")),
         PageCase("delays", "service", reverse("delays")),

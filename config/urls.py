@@ -16,5 +16,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    # The shop platforms' webhooks (signed by the platform, not a login).
+    path("hooks/", include("api.hooks.urls")),
     path("", include("desk.urls")),
 ]

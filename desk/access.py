@@ -102,6 +102,9 @@ ACCESS: dict[str, Access] = {
     "customer-messages": _view(*ALL),
     "order-line-cancel": _act(CS),
     "order-line-priority": _act(CS),
+    # /orders/new/: customer service takes phone and email orders.
+    "order-new": Access(get=frozenset({CS}), post=frozenset({CS})),
+    "order-new-availability": _view(CS),
     # /delays/: customer service acts, purchasing views.
     "delays": _view(CS, P),
     "delay-customer-note": _act(CS),
@@ -114,6 +117,13 @@ ACCESS: dict[str, Access] = {
     "outbox": _view(CS, P),
     "outbox-message": _view(CS, P),
     "outbox-message-resend": _act(CS),
+    # /shop/events/: the shops' webhook deliveries. Customer service and
+    # purchasing view (DESIGN.md: "admins edit" the connections, in the admin);
+    # both may retry a failed event: it is "visible and retryable" plumbing,
+    # and a retry only runs the same processing again.
+    "shop-events": _view(CS, P),
+    "shop-event": _view(CS, P),
+    "shop-event-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
 }

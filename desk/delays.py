@@ -4,6 +4,7 @@ substitute and cancel, each answered with the updated card."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import (
@@ -41,6 +44,7 @@ from notifications.selectors import (
     customers_with_discount_codes,
     discount_codes_for_customers,
     notifications_for_customers,
+    told_since,
 )
 from orders.models import Customer, OrderLine, Tier
 from orders.selectors.delays import (
@@ -49,6 +53,7 @@ from orders.selectors.delays import (
     delay_customer_orders,
     delay_line_get,
     delayed_customers,
+    last_slips,
 )
 from orders.selectors.orders import customer_get, order_notes_for_orders
 from orders.services.notes import order_note_add
@@ -112,6 +117,7 @@ def _delay_cards(
     (four queries for the whole page)."""
     ids = [entry.customer.pk for entry in delayed]
     told = notifications_for_customers(customer_ids=ids)
+    slipped = last_slips(line_ids=[line.pk for entry in delayed for line in entry.lines])
     codes = discount_codes_for_customers(customer_ids=ids)
     notes = order_notes_for_orders(
         order_ids={order_id for entry in delayed for order_id in entry.order_ids}
@@ -170,9 +176,30 @@ def _delay_cards(
                 "orphan_errors": orphan_errors,
                 "notice": notice if notice_customer_id == customer.pk else "",
                 "notice_level": notice_level,
+                "contact": _personal_contact(entry, sent, slipped.get(customer.pk)),
             }
         )
-    return cards
+    # Those no email has reached since their date moved come first on the page.
+    return sorted(cards, key=lambda card: not card["contact"])
+
+
+def _personal_contact(entry: DelayedCustomer, sent: list[Any], last_slip: Any) -> str:
+    """Why customer service should call or write to this customer in person
+    ("" when an email has told them since their date last moved or passed)."""
+    if entry.customer.email_opt_out:
+        return _("Opted out of update emails: call or write to them in person.")
+    today = timezone.localdate()
+    passed = [d for line in entry.lines if (d := line.promised_date) is not None and d < today]
+    since = last_slip
+    if passed:
+        day_after = max(passed) + dt.timedelta(days=1)
+        passed_at = timezone.make_aware(dt.datetime.combine(day_after, dt.time()))
+        since = max(since, passed_at) if since else passed_at
+    if told_since(messages=sent, since=since):
+        return ""
+    return _("No email since %(date)s, when their date moved or passed: call or write.") % {
+        "date": date_format(timezone.localtime(since), "SHORT_DATE_FORMAT")
+    }
 
 
 def _delays_common_context(request: HttpRequest, query: QueryDict) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from api.models import InboundEvent, InboundStatus, ShopConnection
 from desk.widgets import Select
 from inventory.models import Warehouse
 from notifications.models import Notification, NotificationKind, NotificationStatus
@@ -308,3 +309,38 @@ class OutboxFilter(django_filters.FilterSet):
             | Q(customer__email__icontains=value)
             | Q(to_email__icontains=value)
         )
+
+
+class InboundEventFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=InboundStatus.choices, empty_label=_("Any status")
+    )
+    connection = django_filters.ModelChoiceFilter(
+        label=_("Shop"),
+        queryset=ShopConnection.objects.order_by("platform", "domain"),
+        empty_label=_("Any shop"),
+        widget=Select,
+    )
+    shop_order = django_filters.CharFilter(
+        label=_("Shop order or order number"),
+        method="filter_shop_order",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("e.g. 1042 or SO-1042"),
+                "autocomplete": "off",
+            }
+        ),
+    )
+
+    class Meta:
+        model = InboundEvent
+        fields = ["status", "connection", "shop_order"]
+
+    def filter_shop_order(
+        self, queryset: QuerySet[InboundEvent], name: str, value: str
+    ) -> QuerySet[InboundEvent]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(shop_order_id=value) | Q(order__number__icontains=value))

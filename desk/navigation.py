@@ -39,7 +39,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Shortfall"), "shortfall"),
     NavItem(_("Suppliers"), "suppliers"),
     NavItem(_("Delays"), "delays"),
+    NavItem(_("New order"), "order-new"),
     NavItem(_("Outbox"), "outbox"),
+    NavItem(_("Shop events"), "shop-events"),
     NavItem(_("Policy"), "policy"),
 )
 

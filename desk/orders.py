@@ -3,6 +3,7 @@ promise history, messages sent, the audit trail; the line actions of customer se
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -89,6 +90,7 @@ def order_lines_context(
         "order_status": status,
         "status_badge": order_status_badge(status),
         "units_waiting": sum(line.backordered for line in lines),
+        "order_total": sum((line.amount for line in lines), Decimal(0)),
         "has_revisions": bool(revisions),
         "can_cancel": order_can_cancel(request.user),
         "can_prioritise": order_can_prioritise(request.user),
@@ -101,7 +103,20 @@ def order_page_context(request: HttpRequest, order: SalesOrder, **kwargs: Any) -
     context = order_lines_context(request, order, **kwargs)
     context["audit"] = order_audit_trail(order=order, lines=context["lines"])
     context["notes"] = order_notes(order=order)
+    # The messages are in the page as it loads (a card filled in afterwards
+    # moved everything below it); htmx reloads them when a line is cancelled.
+    context.update(_order_messages_context(request, order))
     return context
+
+
+def _order_messages_context(request: HttpRequest, order: SalesOrder) -> dict[str, Any]:
+    return {
+        "notifications": [
+            (notification, status_badge(notification))
+            for notification in notification_list_for_order(order_id=order.pk)
+        ],
+        "can_open_outbox": can_open_outbox(request.user),
+    }
 
 
 def order_or_404(number: str) -> SalesOrder:
@@ -114,7 +129,7 @@ def order_or_404(number: str) -> SalesOrder:
 @role_required_for("order")
 @require_GET
 def order(request: HttpRequest, number: str) -> HttpResponse:
-    """One sales order: lines, promise history, messages (loaded) and audit trail."""
+    """One sales order: lines, promise history, messages and audit trail."""
     sales_order = order_or_404(number)
     fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     if fragment and request.GET.get("part") == "audit":
@@ -180,11 +195,7 @@ def order_messages(request: HttpRequest, number: str) -> HttpResponse:
     fragment_template = f"{ORDER_TEMPLATE}#order-messages"
     context = {
         "order": sales_order,
-        "notifications": [
-            (notification, status_badge(notification))
-            for notification in notification_list_for_order(order_id=sales_order.pk)
-        ],
-        "can_open_outbox": can_open_outbox(request.user),
+        **_order_messages_context(request, sales_order),
         "fragment_template": fragment_template,
         "back_url": reverse("order", args=[sales_order.number]),
         "back_label": sales_order.number,

@@ -8,6 +8,7 @@ from desk import (
     delays,
     home,
     lists,
+    order_new,
     orders,
     outbox,
     policy,
@@ -19,6 +20,7 @@ from desk import (
     queue_jobs,
     receiving,
     shipping,
+    shop_events,
     shortfall,
     suppliers,
 )
@@ -111,6 +113,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # products
     path("products/<str:sku>/", products.product, name="product"),
     path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),
+    # order new
+    # before orders' "orders/<str:number>/", which would take "new" for a number
+    path("orders/new/", order_new.order_new, name="order-new"),
+    path(
+        "orders/new/availability/",
+        order_new.order_new_availability,
+        name="order-new-availability",
+    ),
     # orders
     path("orders/<str:number>/", orders.order, name="order"),
     path("customers/<id:customer_id>/", orders.customer, name="customer"),
@@ -152,6 +162,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "delays/customers/<id:customer_id>/lines/<id:line_id>/cancel/",
         delays.delay_line_cancel,
         name="delay-line-cancel",
+    ),
+    # shop webhooks in
+    path("shop/events/", shop_events.shop_events, name="shop-events"),
+    path("shop/events/<id:event_id>/", shop_events.shop_event, name="shop-event"),
+    path(
+        "shop/events/<id:event_id>/retry/",
+        shop_events.shop_event_retry,
+        name="shop-event-retry",
     ),
     # outbox
     path("outbox/", outbox.outbox, name="outbox"),

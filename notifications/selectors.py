@@ -7,13 +7,19 @@ bodies (large) stay in the database until one message is opened.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from notifications.models import CompensationPolicy, DiscountCode, Notification
+from notifications.models import (
+    CompensationPolicy,
+    DiscountCode,
+    Notification,
+    NotificationStatus,
+)
 
 
 def notification_list_outbox() -> QuerySet[Notification]:
@@ -116,3 +122,16 @@ def customers_with_discount_codes() -> QuerySet[DiscountCode, Any]:
     """The ids of customers who were issued a discount code, as a subquery
     (the delays page's "discount" filter)."""
     return DiscountCode.objects.values("customer_id")
+
+
+def told_since(*, messages: list[Notification], since: dt.datetime | None) -> bool:
+    """Whether one of a customer's messages (newest first, as
+    `notifications_for_customers` gives them) went out, or is about to, after
+    `since`: a failed message told nobody."""
+    if since is None:
+        return True
+    return any(
+        message.created_at >= since
+        for message in messages
+        if message.status != NotificationStatus.FAILED
+    )

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -51,6 +52,12 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
+        indexes = [
+            # Intake finds the customer by email whatever its case (`email__iexact`,
+            # UPPER(email) = UPPER(…)), which the unique index on email cannot serve:
+            # without this every storefront order scanned the customer table.
+            models.Index(Upper("email"), name="customer_email_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -59,6 +66,7 @@ class Customer(models.Model):
 class Channel(models.TextChoices):
     WEB = "web", _("Web shop")
     PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
     MARKETPLACE = "marketplace", _("Marketplace")
     API = "api", _("API")
 
@@ -255,6 +263,16 @@ class OrderLine(models.Model):
     def open_quantity(self) -> int:
         """Units neither shipped nor cancelled: backordered plus allocated."""
         return self.ordered - self.shipped - self.cancelled
+
+    @property
+    def units_sold(self) -> int:
+        """Units ordered and not cancelled: shipped, allocated or still waiting."""
+        return self.ordered - self.cancelled
+
+    @property
+    def amount(self) -> Decimal:
+        """What the line comes to: its unit price for every unit not cancelled."""
+        return self.unit_price * self.units_sold
 
     @property
     def status(self) -> Status:

@@ -21,9 +21,10 @@ from desk.access import ACCESS
 
 # Not staff pages: Django's own login/logout/password views, the admin (its own
 # staff check), the customers' signed links (the link is the credential), and the
-# storefront API (its own API keys and scopes: tests/api/test_keys.py).
+# storefront API (its own API keys and scopes: tests/api/test_keys.py), and the
+# shop platforms' webhooks (signed deliveries: tests/api/test_hooks.py).
 PUBLIC_OR_ADMIN = {"customer-link"}
-PUBLIC_PREFIXES = ("accounts/", "admin/", "api/")
+PUBLIC_PREFIXES = ("accounts/", "admin/", "api/", "hooks/")
 
 
 def _named_patterns(
@@ -71,6 +72,7 @@ ARGUMENTS = {
     "customer_id": 1,
     "supplier_id": 1,
     "notification_id": 1,
+    "event_id": 1,
     "line_id": 1,
     "job_id": 1,
     "token": "x",

@@ -141,12 +141,14 @@ INSTALLED_APPS = [
     "simple_history",
     # Swagger UI's files from ninja/static: the API's docs page loads nothing from a CDN.
     "ninja",
-    # Ours, lowest first: notifications → orders → suppliers → inventory; then api.
+    # Ours, lowest first: notifications → orders → suppliers → inventory; then
+    # the interface: api, and desk (no models; its template tags).
     "inventory",
     "suppliers",
     "orders",
     "notifications",
     "api",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -334,6 +336,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(hours=1),
         "options": {"expires": 3000},
     },
+    # Shop webhooks stored but not processed (a publish lost with the broker).
+    "process-received-inbound-events": {
+        "task": "api.tasks.process_received_inbound_events",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "sweep-overdue-purchase-orders": {
         "task": "notifications.tasks.sweep_overdue_purchase_orders",
         "schedule": crontab(hour=5, minute=30),
@@ -354,7 +362,9 @@ NOTIFICATION_REPUBLISH_AFTER_SECONDS = int(
 # A row left in "sending" this long belongs to a worker that died mid-send; the
 # sweep re-claims it. Far above EMAIL_TIMEOUT × the SMTP round trips of one send.
 NOTIFICATION_SENDING_STALE_SECONDS = int(env_str("NOTIFICATION_SENDING_STALE_SECONDS") or 600)
-NOTIFICATION_CURRENCY = env_str("NOTIFICATION_CURRENCY", "EUR")
+# The shop's currency (ISO 4217), on the staff pages and in the emails; IDR and
+# the other currencies without minor units are shown without decimals.
+SHOP_CURRENCY = (env_str("SHOP_CURRENCY") or env_str("NOTIFICATION_CURRENCY") or "EUR").upper()
 
 # Demo users and demo data are for the embedded and development modes only.
 DEMO_DATA_ALLOWED = True

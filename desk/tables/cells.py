@@ -103,10 +103,9 @@ def status_badge(notification: Notification) -> SafeString:
 
 
 def local(value: dt.datetime) -> str:
-    """Local time, the year only when it is not this year: '22 Nov, 14:05'."""
-    when = timezone.localtime(value)
-    same_year = when.year == timezone.localdate().year
-    return date_format(when, "j M, H:i" if same_year else "j M Y, H:i")
+    """Local date and time in the pages' one style, with the year, without
+    seconds: '22 Nov 2026, 14:05'."""
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def held_until(notification: Notification) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import django_tables2 as tables
+from django.utils.html import format_html, strip_tags
 from django_tables2.utils import Accessor
 
 Cell = Callable[[Any, Any], Any]  # (record, bound_row) -> the cell's content
@@ -40,7 +41,11 @@ class FastRowsTable(tables.Table):
 
     @staticmethod
     def _td_html(bound: Any) -> str:
-        return str(bound.attrs["td"].as_html()) if "td" in bound.attrs else ""
+        """The cell's attributes, and its column's name as `data-label`: at tablet
+        width the rows reflow into cards that show it beside each value."""
+        attrs = str(bound.attrs["td"].as_html()) if "td" in bound.attrs else ""
+        label = strip_tags(str(bound.verbose_name or "")).strip()  # a header may be a control
+        return format_html('data-label="{}" ', label) + attrs if label else attrs
 
     def _cell(self, bound: Any) -> Cell:
         name, column = bound.name, bound.column

@@ -40,7 +40,7 @@ class ProductListTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "product-table", "class": "list-table"}
+        attrs = {"id": "product-table", "class": "list-table reflow"}
         row_attrs = {"id": lambda record: f"product-row-{record.pk}"}
         per_page = PAGE_SIZE
 
@@ -77,7 +77,7 @@ class OrderListTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "order-table", "class": "list-table"}
+        attrs = {"id": "order-table", "class": "list-table reflow"}
         row_attrs = {"id": lambda record: f"order-row-{record.pk}"}
         per_page = PAGE_SIZE
 
@@ -119,7 +119,7 @@ class CustomerListTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "customer-table", "class": "list-table"}
+        attrs = {"id": "customer-table", "class": "list-table reflow"}
         row_attrs = {"id": lambda record: f"customer-row-{record.pk}"}
         per_page = PAGE_SIZE
 

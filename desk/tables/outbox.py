@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.tables.cells import held_until, local, status_badge
 from desk.tables.fast_rows import FastRowsTable
+from desk.templatetags.desk_format import datetime_attr
 from notifications.models import Notification
 
 
@@ -55,14 +56,14 @@ class OutboxTable(FastRowsTable):
             "not_before",
         )
         template_name = "tables/table.html"
-        attrs = {"id": "outbox", "class": "table outbox-table"}
+        attrs = {"id": "outbox", "class": "table outbox-table reflow"}
         row_attrs = {
             "id": lambda record: f"message-row-{record.pk}",
             "data-status": lambda record: record.status,
         }
 
     def render_created_at(self, value: dt.datetime) -> SafeString:
-        return format_html('<time datetime="{}">{}</time>', value.isoformat(), local(value))
+        return format_html('<time datetime="{}">{}</time>', datetime_attr(value), local(value))
 
     def render_customer(self, record: Notification) -> SafeString:
         return format_html(

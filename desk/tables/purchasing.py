@@ -35,7 +35,7 @@ class PurchaseOrderTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "po-table", "class": "po-table"}
+        attrs = {"id": "po-table", "class": "po-table reflow"}
         row_attrs = {"id": lambda record: f"po-list-row-{record.pk}"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

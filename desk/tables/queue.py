@@ -93,7 +93,7 @@ class QueueTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "queue-table", "class": "queue-table"}
+        attrs = {"id": "queue-table", "class": "queue-table reflow"}
         row_attrs = {"id": lambda record: f"line-row-{record.pk}"}
         per_page = PAGE_SIZE
 

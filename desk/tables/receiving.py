@@ -39,14 +39,14 @@ class ReceivingTable(FastRowsTable):
     units_outstanding = tables.Column(verbose_name=_("Units"), orderable=False, attrs=NUMBER)
     receive = tables.Column(
         accessor="number",
-        verbose_name="",
+        verbose_name=_("Action"),
         orderable=False,
         attrs={"td": {"class": "actions"}, "th": {"class": "actions"}},
     )
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "receiving-table", "class": "receiving-table"}
+        attrs = {"id": "receiving-table", "class": "receiving-table reflow"}
         row_attrs = {"id": lambda record: f"po-row-{record.pk}"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -69,7 +69,7 @@ class ShortfallTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "shortfall-table", "class": "shortfall-table"}
+        attrs = {"id": "shortfall-table", "class": "shortfall-table reflow"}
         row_attrs = {"id": lambda record: f"shortfall-row-{record.key}"}
         per_page = PAGE_SIZE
 

@@ -53,7 +53,7 @@ class ScorecardTable(FastRowsTable):
 
     class Meta:
         template_name = "tables/table.html"
-        attrs = {"id": "supplier-table", "class": "supplier-table"}
+        attrs = {"id": "supplier-table", "class": "supplier-table reflow"}
         row_attrs = {"id": lambda record: f"supplier-row-{record.supplier.pk}"}
         per_page = PAGE_SIZE
 

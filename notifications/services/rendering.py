@@ -105,7 +105,7 @@ def _template_context(
     return {
         **context,
         "shop_name": settings.SHOP_NAME,
-        "currency": settings.NOTIFICATION_CURRENCY,
+        "currency": settings.SHOP_CURRENCY,
         "customer_name": customer.name,
         "order_number": order.number if order else context.get("order_number", ""),
         "lines": lines,

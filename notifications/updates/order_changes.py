@@ -20,7 +20,14 @@ from notifications.updates.telling import (
     telling_customers,
 )
 from orders.links import CustomerLink
-from orders.models import Cancellation, CustomerChoice, OrderLine, SalesOrder, Shipment
+from orders.models import (
+    Cancellation,
+    CustomerChoice,
+    OrderLine,
+    PaymentStatus,
+    SalesOrder,
+    Shipment,
+)
 from orders.services import (
     allocation,
     cancelling,
@@ -31,6 +38,8 @@ from orders.services import (
     shipping,
 )
 from orders.services import priority as queue_priority
+from orders.services.customers import customer_find_or_create
+from orders.services.notes import form_submission_record
 
 
 @retry_on_conflict()
@@ -44,10 +53,40 @@ def order_place(**kwargs: Any) -> SalesOrder:
             kind=NotificationKind.BACKORDER_CONFIRMED,
             customer=order.customer,
             order=order,
-            context={"lines": [line_context(line) for line in waiting], **customer_links(order)},
+            context={
+                "lines": [line_context(line) for line in waiting],
+                "charged": order.payment_status == PaymentStatus.PAID,
+                **customer_links(order),
+            },
             dedup_key=f"backorder-confirmed:{order.pk}",
         )
     return order
+
+
+@retry_on_conflict()
+@transaction.atomic
+def order_place_for_customer(
+    *,
+    email: str,
+    name: str,
+    language: str,
+    tier: int | None,
+    token: str = "",
+    **kwargs: Any,
+) -> SalesOrder:
+    """An order taken by customer service (phone or email): the customer with
+    this email address, or a new one made with the name, language and tier
+    given, then `order_place` with its confirmation email, in one transaction.
+
+    With `token` (the form's one-time token) the same form submitted twice
+    places one order: the second raises ValidationError with the code
+    "already_submitted" and writes nothing. A refused line rolls back the
+    customer made for it too.
+    """
+    if token:
+        form_submission_record(token=token, action="order_place", by=kwargs.get("by"))
+    customer = customer_find_or_create(email=email, name=name, language=language, tier=tier)
+    return order_place(customer=customer, **kwargs)
 
 
 @retry_on_conflict()

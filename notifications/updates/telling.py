@@ -25,7 +25,7 @@ from notifications.services.discounts import discount_code_issue, discount_conte
 from notifications.services.outbox import notification_enqueue
 from notifications.services.rendering import json_safe, notification_render
 from orders.links import customer_link_token
-from orders.models import Cancellation, OrderLine, SalesOrder
+from orders.models import Cancellation, OrderLine, PaymentStatus, SalesOrder
 from orders.services import (
     recording,
 )
@@ -229,7 +229,9 @@ def lines_ready_notify(*, allocations: Sequence[recording.Allocation]) -> list[N
 
 
 def cancellations_notify(*, cancellations: Sequence[Cancellation]) -> Notification | None:
-    """The "cancelled" confirmation with the refund due, for one order's cancellations."""
+    """The "cancelled" confirmation for one order's cancellations. What it says
+    about money follows the order's payment status as the shop reports it:
+    paid → the refund due; authorized or unpaid → not charged for them."""
     if not cancellations:
         return None
     items = list(
@@ -249,6 +251,7 @@ def cancellations_notify(*, cancellations: Sequence[Cancellation]) -> Notificati
                 {**line_context(item.order_line), "quantity": item.quantity} for item in items
             ],
             "refund_due": refund,
+            "charged": order.payment_status == PaymentStatus.PAID,
         },
         dedup_key=f"cancelled:{order.pk}:{ids}",
     )

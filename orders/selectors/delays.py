@@ -25,6 +25,7 @@ from inventory.models import Product
 from orders.models import (
     Customer,
     OrderLine,
+    PromiseRevision,
     SalesOrder,
 )
 from orders.selectors.queue import LineFilter
@@ -192,3 +193,17 @@ def delay_line_get(*, customer_id: int, line_id: int) -> OrderLine:
         )
         .get(pk=line_id, order__customer_id=customer_id)
     )
+
+
+def last_slips(*, line_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    """When each customer's delayed lines last moved later, by customer id
+    (one query): what an update email must be newer than to have told them."""
+    rows = (
+        PromiseRevision.objects.filter(
+            line_id__in=list(line_ids), old_date__isnull=False, new_date__gt=F("old_date")
+        )
+        .values("line__order__customer_id")
+        .annotate(last=Max("created_at"))
+        .order_by()
+    )
+    return {row["line__order__customer_id"]: row["last"] for row in rows}

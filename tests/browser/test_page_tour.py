@@ -1,8 +1,11 @@
 """Every staff page on the demo shop, in Chromium, at laptop and tablet width.
 
 Each page is opened as the role whose work it is and must answer 200 with its
-heading, run without a JavaScript or CSP error in the console, and fit the
-window's width (wide tables scroll inside their own box, the page does not).
+heading, run without a JavaScript or CSP error in the console, fit the
+window's width, hide nothing in a sideways-scrolling box at either width, pass
+axe-core with no critical or serious violation at both widths, and be valid
+HTML for the Nu HTML checker (as is one email of each kind the demo sent; see
+tests/browser/page_checks.py).
 A screenshot per page and width goes to build/screenshots/tour-*.png; this is
 the test to run to regenerate them:
 
@@ -17,8 +20,15 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from notifications.models import Notification
 from orders.models import OrderLine
 from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
+from tests.browser.page_checks import (
+    axe_violations,
+    html_errors,
+    require_checkers,
+    scroll_box_overflows,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,8 +48,11 @@ def tour() -> list[Stop]:
     assert waiting is not None, "the demo shop has backordered lines"
     po = PurchaseOrder.objects.filter(status__in=OPEN_PO_STATUSES).order_by("number").first()
     assert po is not None, "the demo shop has open purchase orders"
+    message = Notification.objects.order_by("pk").first()
+    assert message is not None, "the demo shop has sent messages"
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
+        Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
         Stop("queue", "service", reverse("queue"), "Backorder queue"),
         Stop("receiving", "warehouse", reverse("receiving"), "Receiving"),
         Stop(
@@ -75,7 +88,14 @@ def tour() -> list[Stop]:
             reverse("customer", args=[waiting.order.customer_id]),
             waiting.order.customer.name,
         ),
+        Stop("order-new", "service", reverse("order-new"), "New order"),
         Stop("outbox", "service", reverse("outbox"), "Outbox"),
+        Stop(
+            "outbox-message",
+            "service",
+            reverse("outbox-message", args=[message.pk]),
+            message.subject,
+        ),
         Stop("policy", "purchasing", reverse("policy"), "Compensation policy"),
         Stop("delays", "service", reverse("delays"), "Delays"),
         Stop("shortfall", "purchasing", reverse("shortfall"), "Shortfall"),
@@ -100,8 +120,10 @@ def log_in(page, live_server, username: str) -> None:
 
 
 def test_every_page_reads_well_on_the_demo_shop(live_server, page, screenshot):
+    require_checkers()
     call_command("load_demo", verbosity=0)
     problems: list[str] = []
+    documents: dict[str, str] = {}
     page.on(
         "console",
         lambda message: (
@@ -128,5 +150,15 @@ def test_every_page_reads_well_on_the_demo_shop(live_server, page, screenshot):
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 0, f"{stop.name} is {overflow}px wider than a {width_name}"
+            problems.extend(f"{stop.name} {width_name}: {v}" for v in axe_violations(page))
+            problems.extend(f"{stop.name} {width_name}: {b}" for b in scroll_box_overflows(page))
+            if width_name == "laptop":
+                documents[f"page {stop.name}"] = response.text()
             screenshot(f"tour-{stop.name}-{width_name}")
-    assert problems == []
+    # one email of each kind, as the customer's mail program gets it
+    for kind in Notification.objects.values_list("kind", flat=True).distinct():
+        email = Notification.objects.filter(kind=kind).order_by("pk").first()
+        assert email is not None
+        documents[f"email {kind} ({email.language})"] = email.body_html
+    problems.extend(html_errors(documents))
+    assert not problems, "\n".join(problems)

@@ -276,8 +276,8 @@ def many_delays(make_user) -> None:
 
 
 # session, user, roles, policy, the page of customers, the customers, their lines,
-# the lines' alternatives, messages, codes, notes, the supplier choices
-PAGE_QUERIES = 12
+# the lines' alternatives, messages, codes, notes, the last slips, the supplier choices
+PAGE_QUERIES = 13
 
 
 @pytest.mark.parametrize("headers", [{}, HX])

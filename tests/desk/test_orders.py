@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
@@ -12,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.roles import Role
-from orders.models import Customer, OrderNote, SalesOrder
-from orders.services.intake import LineRequest
+from orders.models import Customer, OrderNote, PaymentStatus, SalesOrder
+from orders.services.cancelling import order_line_cancel
+from orders.services.intake import LineRequest, order_place
 from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
@@ -119,17 +121,20 @@ def test_the_order_page_shows_facts_lines_promises_and_the_audit_trail(
     assert "Backordered</span>" in html  # the status badges have text
     row = html.split(f'id="line-row-{line.pk}"', 1)[1].split("</tr>", 1)[0]
     assert line.product.sku in row
-    assert '<td class="num"><strong>3</strong></td>' in row  # backordered
+    assert ' class="num"><strong>3</strong></td>' in row  # backordered
     line.refresh_from_db()
     assert line.promised_date is not None and line.promised_date.isoformat() in row
     promises = section(html, 'id="order-promises"')
     assert f'id="promise-history-{line.pk}"' in promises
     audit = section(html, 'id="order-audit"')
     assert "created" in audit and "priority 0 → 5" in audit and "clerk" in audit
-    # The messages come from notifications, loaded by htmx, with a link for no-JS.
+    # The messages are in the page as it loads (no card filled in later moves
+    # the page), and reload when a line is cancelled
     messages_url = reverse("order-messages", args=[order.number])
-    assert f'hx-get="{messages_url}"' in html and f'href="{messages_url}"' in html
-    assert 'hx-trigger="load, orderLineCancelled from:body"' in html
+    assert f'hx-get="{messages_url}" hx-trigger="orderLineCancelled from:body"' in html
+    assert 'hx-trigger="load' not in html
+    messages = html.split('id="order-messages"', 1)[1].split("</section>", 1)[0]
+    assert 'class="order-messages-table"' in messages
 
 
 def test_the_audit_trail_lists_shipments_cancellations_and_stock_moves(
@@ -209,7 +214,7 @@ def test_the_customer_fragment_for_htmx(client_as: Callable[..., Client], shop: 
 
 # session, user, roles, order, lines, promise revisions, order history, line
 # history, shipments, cancellations, customer choices, stock moves (+1 spare)
-ORDER_QUERIES = 13
+ORDER_QUERIES = 14
 # session, user, roles, customer, orders, their lines (+1 spare)
 CUSTOMER_QUERIES = 7
 
@@ -262,3 +267,32 @@ def test_the_order_page_shows_internal_notes(client_as: Callable[..., Client], d
     other = SalesOrder.objects.get(customer=delays["bea"])
     html = client_as(Role.WAREHOUSE).get(reverse("order", args=[other.number])).content.decode()
     assert "No internal notes." in html
+
+
+def test_the_order_page_shows_what_each_line_and_the_order_come_to(
+    client_as: Callable[..., Client], shop: Shop, settings
+) -> None:
+    # given two lines at the shop's prices, one unit of the second cancelled
+    settings.SHOP_CURRENCY = "EUR"
+    lamp = shop.product(sku="LAMP-1", price=Decimal("79.00"))
+    chair = shop.product(sku="CHAIR-2", price=Decimal("1250.50"))
+    order = order_place(
+        customer=shop.customer(),
+        warehouse=shop.warehouse,
+        lines=[LineRequest(lamp, 3), LineRequest(chair, 2)],
+        by=shop.clerk,
+        payment_status=PaymentStatus.PAID,
+    )
+    chair_line = order.lines.get(product=chair)
+    order_line_cancel(line=chair_line, reason="customer asked", by=shop.clerk, quantity=1)
+
+    html = client_as(Role.CUSTOMER_SERVICE).get(f"/orders/{order.number}/").content.decode()
+
+    nbsp = "\N{NO-BREAK SPACE}"
+    lamp_row = html.split(f'id="line-row-{order.lines.get(product=lamp).pk}"', 1)[1]
+    assert f"EUR{nbsp}237.00" in lamp_row.split("</tr>", 1)[0]  # 3 × 79.00
+    chair_row = html.split(f'id="line-row-{chair_line.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert f"EUR{nbsp}1,250.50" in chair_row and "1 cancelled" in chair_row
+    total = html.split('class="order-total"', 1)[1].split("</tr>", 1)[0]
+    assert f"EUR{nbsp}1,487.50" in total  # 237.00 + 1 × 1,250.50
+    assert '<dd id="order-payment">Paid</dd>' in html

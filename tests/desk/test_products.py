@@ -101,18 +101,16 @@ def test_shows_facts_stock_inbound_queue_and_shortfall(
     assert "active" in html
     stock = html.split('id="stock-row-')[1].split("</tr>")[0]
     # on hand 2, allocated 2, available 0, inbound 3, backordered 3+6+1, shortfall 7
-    cells = re.findall(r'<td class="num[^"]*">(.*?)</td>', stock)
+    cells = re.findall(r' class="num[^"]*">(.*?)</td>', stock)
     assert cells[:5] == ["2", "2", "0", "3", "10"]
     assert cells[5] == '<span class="badge badge-bad">7</span>'
     inbound = html.split('id="product-inbound"')[1].split("</table>")[0]
-    assert (
-        f'href="/purchase-orders/{po.number}/"' in inbound and '<td class="num">3</td>' in inbound
-    )
+    assert f'href="/purchase-orders/{po.number}/"' in inbound and ' class="num">3</td>' in inbound
     queue = html.split('id="product-queue"')[1]
     # VIP first, then first come first served
     assert queue.index(vip.number) < queue.index(first.number) < queue.index(second.number)
     rows = queue.split('<tr id="queue-line-')[1:]
-    assert ['<td class="num">1</td>' in rows[0], '<td class="num">2</td>' in rows[1]] == [
+    assert [' class="num">1</td>' in rows[0], ' class="num">2</td>' in rows[1]] == [
         True,
         True,
     ]
@@ -132,7 +130,7 @@ def test_positions_count_per_warehouse(shop: Shop, client_as: Callable[..., Clie
 
     rows = html.split('<tr id="queue-line-')[1:]
     assert ["MAIN" in rows[0], "NORTH" in rows[1]] == [True, True]
-    assert all('<td class="num">1</td>' in row for row in rows)
+    assert all(' class="num">1</td>' in row for row in rows)
     assert html.count('id="stock-row-') == 2
 
 

@@ -146,7 +146,7 @@ def test_order_number_and_sku_link_to_their_pages(
 
     line = waiting[0]
     number = line.order.number
-    assert f'<td class="order-number"><a href="/orders/{number}/">{number}</a></td>' in html
+    assert f' class="order-number"><a href="/orders/{number}/">{number}</a></td>' in html
     assert '<a class="sku" href="/products/CH-RAT/">CH-RAT</a>' in html
 
 

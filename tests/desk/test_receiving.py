@@ -120,8 +120,8 @@ def test_lists_open_orders_soonest_first_and_marks_the_overdue(
     late_row = html.split('<tr id="po-row-')[1]
     assert "overdue" in late_row
     assert "overdue" not in "".join(html.split('<tr id="po-row-')[2:])
-    assert '<td class="num">5</td>' in html  # the part-received order's outstanding units
-    assert '<td class="num">10</td>' in html
+    assert ' class="num">5</td>' in html  # the part-received order's outstanding units
+    assert ' class="num">10</td>' in html
     assert f'href="{reverse("purchase-order-receive", args=["PO-LATE"])}"' in html
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import pytest
@@ -30,7 +31,7 @@ def ready(shop: Shop, units: int, *, extra: int = 0, days_ago: int = 1, **produc
 
 def order_numbers(html: str) -> list[str]:
     return [
-        chunk.split("</h2>", 1)[0].rsplit(">", 1)[1]
+        re.sub(r"<[^>]+>", "", chunk.split('class="order-number">', 1)[1].split("</h2>", 1)[0])
         for chunk in html.split('<article id="ship-order-')[1:]
     ]
 

@@ -65,6 +65,7 @@ CONTEXT: dict[str, Any] = {
     },
     "tracking_number": "TRACK-42",
     "refund_due": Decimal("39.80"),
+    "charged": True,  # a paid order: the cancellation is a refund (test_payment_truth.py)
     "keep_waiting_url": "https://shop.test/keep/abc?x=1&y=2",
     "cancel_url": "https://shop.test/cancel/abc",
     "note": "Your kettle is on the next truck.",
