@@ -1,6 +1,7 @@
 """Every staff page on the demo data: server time and queries, as each role sees it.
 
 Usage: DATABASE_URL=sqlite:////tmp/pages.sqlite3 python -m bench.pages [--repeat 15]
+       [--only shortfall,suppliers]
 Loads the demo shop into that database when it has no orders yet, then requests
 each page through Django's test client (full page, and the htmx fragment where
 the page has one) as the demo user whose work it is. Prints median and p95 of
@@ -39,7 +40,7 @@ def cases() -> list[PageCase]:
 
     from inventory.models import Product
     from orders.models import Customer, OrderLine
-    from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
+    from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder, Supplier
 
     waiting = OrderLine.objects.backordered().select_related("order", "product").first()
     po = PurchaseOrder.objects.filter(status__in=OPEN_PO_STATUSES).order_by("number").first()
@@ -59,7 +60,27 @@ def cases() -> list[PageCase]:
         PageCase("outbox", "service", reverse("outbox")),
         PageCase("policy", "purchasing", reverse("policy")),
         PageCase("delays", "service", reverse("delays")),
+        PageCase("shortfall", "purchasing", reverse("shortfall")),
+        PageCase(
+            "shortfall (htmx, sorted)",
+            "purchasing",
+            reverse("shortfall") + "?sort=-free_elsewhere",
+            htmx=True,
+        ),
+        PageCase("shortfall CSV", "purchasing", reverse("shortfall-export")),
+        PageCase("suppliers", "purchasing", reverse("suppliers")),
+        PageCase("products list", "warehouse", reverse("products")),
+        PageCase(
+            "products (htmx, page 2)", "warehouse", reverse("products") + "?page=2", htmx=True
+        ),
+        PageCase("orders list", "service", reverse("orders")),
+        PageCase("orders (waiting)", "service", reverse("orders") + "?status=waiting"),
+        PageCase("customers list", "service", reverse("customers")),
+        PageCase("search (several)", "service", reverse("search") + "?q=an"),
     ]
+    supplier = Supplier.objects.order_by("name").first()
+    if supplier is not None:
+        found.append(PageCase("supplier", "purchasing", reverse("supplier", args=[supplier.pk])))
     if po is not None:
         found.append(
             PageCase("purchase order", "purchasing", reverse("purchase-order", args=[po.number]))
@@ -90,6 +111,9 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--only", default="", help="comma-separated page labels (prefixes) to run, e.g. shortfall"
+    )
     args = parser.parse_args()
 
     # No setup_test_environment(): its instrumented template rendering copies
@@ -104,7 +128,10 @@ def main() -> int:
     print(f"{'page':28} {'role':11} {'median ms':>9} {'p95 ms':>7} {'queries':>7}")
     failures = 0
     clients: dict[str, Client] = {}
+    only = [label.strip() for label in args.only.split(",") if label.strip()]
     for case in cases():
+        if only and not any(case.label.startswith(label) for label in only):
+            continue
         client = clients.get(case.username)
         if client is None:
             client = clients[case.username] = Client()
@@ -118,6 +145,8 @@ def main() -> int:
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
                 response = client.get(case.path, headers=headers)
+                if response.streaming:  # a CSV export: the rows are made as it is read
+                    b"".join(response.streaming_content)  # type: ignore[attr-defined]
                 times.append((time.perf_counter() - started) * 1000)
             queries = len(captured.captured_queries)
             status = response.status_code

@@ -69,11 +69,25 @@ ACCESS: dict[str, Access] = {
     "purchase-orders": _view(*ALL),
     "purchase-order": _view(*ALL),
     "purchase-order-new": Access(get=frozenset({P}), post=frozenset({P})),
+    "purchase-order-sku": _view(P),
     "purchase-order-move-preview": _act(P),
     "purchase-order-move": _act(P),
     "purchase-order-confirm": _act(P),
     "purchase-order-cancel-preview": _view(P),
     "purchase-order-cancel": _act(P),
+    # /purchasing/shortfall/: everyone reads; purchasing drafts purchase orders.
+    "shortfall": _view(*ALL),
+    "shortfall-export": _view(*ALL),
+    "shortfall-draft": _act(P),
+    # /suppliers/…: everyone reads the scorecards; purchasing edits purchase terms.
+    "suppliers": _view(*ALL),
+    "supplier": _view(*ALL),
+    "supplier-terms": _act(P),
+    # Lists and search: everyone views.
+    "products": _view(*ALL),
+    "orders": _view(*ALL),
+    "customers": _view(*ALL),
+    "search": _view(*ALL),
     # /shipping/: warehouse only.
     "shipping": _view(W),
     "order-ship": _act(W),

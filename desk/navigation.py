@@ -36,6 +36,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Receiving"), "receiving"),
     NavItem(_("Ready to ship"), "shipping"),
     NavItem(_("Purchase orders"), "purchase-orders"),
+    NavItem(_("Shortfall"), "shortfall"),
+    NavItem(_("Suppliers"), "suppliers"),
     NavItem(_("Delays"), "delays"),
     NavItem(_("New order"), "order-new"),
     NavItem(_("Outbox"), "outbox"),

@@ -7,18 +7,22 @@ from desk import (
     dashboard,
     delays,
     home,
+    lists,
     order_new,
     orders,
     outbox,
     policy,
     products,
     purchase_order_new,
+    purchase_order_sku,
     purchasing,
     queue,
     queue_jobs,
     receiving,
     shipping,
     shop_events,
+    shortfall,
+    suppliers,
 )
 from desk.converters import RowIdConverter
 
@@ -53,6 +57,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # purchase order new
     # before purchasing's "purchase-orders/<str:number>/", which would take "new" for a number
     path("purchase-orders/new/", purchase_order_new.purchase_order_new, name="purchase-order-new"),
+    path(
+        "purchase-orders/new/sku/",
+        purchase_order_sku.purchase_order_sku,
+        name="purchase-order-sku",
+    ),
     # purchasing
     path("purchase-orders/", purchasing.purchase_orders, name="purchase-orders"),
     path("purchase-orders/<str:number>/", purchasing.purchase_order, name="purchase-order"),
@@ -81,9 +90,26 @@ urlpatterns: list[URLPattern | URLResolver] = [
         purchasing.purchase_order_cancel,
         name="purchase-order-cancel",
     ),
+    # shortfall
+    path("purchasing/shortfall/", shortfall.shortfall, name="shortfall"),
+    path("purchasing/shortfall/export.csv", shortfall.shortfall_export, name="shortfall-export"),
+    path("purchasing/shortfall/draft/", shortfall.shortfall_draft, name="shortfall-draft"),
+    # suppliers
+    path("suppliers/", suppliers.suppliers, name="suppliers"),
+    path("suppliers/<id:supplier_id>/", suppliers.supplier, name="supplier"),
+    path(
+        "suppliers/<id:supplier_id>/terms/",
+        suppliers.supplier_terms_set,
+        name="supplier-terms",
+    ),
     # shipping
     path("shipping/", shipping.shipping, name="shipping"),
     path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
+    # lists and search (before the detail pages: "orders/" is not an order number)
+    path("products/", lists.products, name="products"),
+    path("orders/", lists.orders, name="orders"),
+    path("customers/", lists.customers, name="customers"),
+    path("search/", lists.search_page, name="search"),
     # products
     path("products/<str:sku>/", products.product, name="product"),
     path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),

@@ -19,7 +19,6 @@ from django.db.models import (
     Aggregate,
     Avg,
     Count,
-    DateField,
     F,
     IntegerField,
     OuterRef,
@@ -33,7 +32,8 @@ from django.utils.translation import gettext as _
 
 from notifications.models import DiscountCode, Notification, NotificationKind, NotificationStatus
 from orders.models import OrderLine, ShipmentLine
-from suppliers.models import ExpectedDateRevision, PurchaseOrderLine
+from suppliers.models import ExpectedDateRevision
+from suppliers.selectors import received_lines_dated
 
 FILL_RATE_DAYS = 30
 PROMISE_DAYS = 90
@@ -212,32 +212,11 @@ class SupplierOnTime:
 
 def supplier_on_time(*, limit: int = TOP_SUPPLIERS) -> list[SupplierOnTime]:
     """Per supplier, of its purchase order lines fully received, those received
-    on or before their original expected date; the most lines first.
-
-    The original date is the old date of the line's first revision, or its
-    expected date if it never moved. A line does not store when it was
-    received, so the date comes from its change history: the day of the first
-    historical row in which `received` reached `ordered`.
+    on or before their original expected date (`suppliers.selectors.
+    received_lines_dated`, shared with the supplier scorecards); the most lines first.
     """
-    history = PurchaseOrderLine.history.model
-    fully_received_at = (
-        history.objects.filter(id=OuterRef("pk"), received__gte=F("ordered"))
-        .order_by("history_date")
-        .values("history_date")[:1]
-    )
-    first_old_date = (
-        ExpectedDateRevision.objects.filter(line=OuterRef("pk"))
-        .order_by("changed_at", "pk")
-        .values("old_date")[:1]
-    )
     rows = (
-        PurchaseOrderLine.objects.filter(received__gte=F("ordered"))
-        .annotate(
-            received_on=TruncDate(Subquery(fully_received_at)),
-            original_date=Coalesce(
-                Subquery(first_old_date, output_field=DateField()), F("expected_date")
-            ),
-        )
+        received_lines_dated()
         .values(supplier=F("purchase_order__supplier__name"))
         .annotate(
             lines=Count("pk"),

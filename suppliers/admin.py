@@ -33,6 +33,7 @@ from suppliers.models import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
     Supplier,
+    SupplierProduct,
 )
 
 MOVE_DATES_ELSEWHERE = _(
@@ -71,6 +72,17 @@ class SupplierAdmin(SimpleHistoryAdmin):
     list_display = ["name", "contact_email", "lead_time_days", "active"]
     list_filter = ["active"]
     search_fields = ["name", "contact_email"]
+
+
+@admin.register(SupplierProduct)
+class SupplierProductAdmin(SimpleHistoryAdmin):
+    """Pack sizes, minimum orders and preferred suppliers (also edited on /suppliers/<id>/)."""
+
+    list_display = ["supplier", "product", "pack_size", "minimum_order", "preferred"]
+    list_filter = ["preferred", "supplier"]
+    search_fields = ["supplier__name", "product__sku", "product__name"]
+    autocomplete_fields = ["supplier", "product"]
+    list_select_related = ["supplier", "product"]
 
 
 class PurchaseOrderLineForm(forms.ModelForm):

@@ -126,3 +126,51 @@ class ExpectedDateRevision(models.Model):
     @property
     def days_moved(self) -> int:
         return (self.new_date - self.old_date).days
+
+
+class SupplierProduct(models.Model):
+    """What one supplier sells of one product: the pack it ships in, the fewest
+    units it takes an order for, and whether it is the product's preferred
+    supplier (at most one per product). The shortfall worklist rounds its
+    suggested quantities to these."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_terms")
+    pack_size = models.PositiveIntegerField(
+        _("pack size"),
+        default=1,
+        validators=quantity_validators,
+        help_text=_("Units per pack: orders are rounded up to whole packs."),
+    )
+    minimum_order = models.PositiveIntegerField(
+        _("minimum order"),
+        default=1,
+        validators=quantity_validators,
+        help_text=_("The fewest units this supplier takes an order for."),
+    )
+    preferred = models.BooleanField(
+        _("preferred supplier"),
+        default=False,
+        help_text=_("Suggested first for this product on the shortfall worklist."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["supplier", "product"]
+        verbose_name = _("supplier product")
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "product"], name="supplier_product_unique"),
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(preferred=True),
+                name="supplier_product_one_preferred",
+                violation_error_message=_("This product already has a preferred supplier."),
+            ),
+            models.CheckConstraint(
+                condition=Q(pack_size__gt=0) & Q(minimum_order__gt=0),
+                name="supplier_product_pack_and_minimum_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} · {self.product.sku}"

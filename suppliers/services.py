@@ -29,6 +29,7 @@ from suppliers.models import (
     PurchaseOrderLine,
     PurchaseOrderStatus,
     Supplier,
+    SupplierProduct,
 )
 
 
@@ -254,3 +255,42 @@ def purchase_order_lines_record_receipt(
         order.status = PurchaseOrderStatus.PARTIALLY_RECEIVED
     order.save(update_fields=["status"])
     return order, received
+
+
+@transaction.atomic
+def supplier_product_terms_set(
+    *,
+    supplier: Supplier,
+    product: Product,
+    pack_size: int,
+    minimum_order: int,
+    preferred: bool,
+    by: User | None,
+) -> SupplierProduct:
+    """Set what `supplier` sells `product` on: pack size, minimum order, and
+    whether it is the product's preferred supplier (another supplier preferred
+    for it stops being so). Out-of-range numbers are refused, nothing saved."""
+    user = acting_user(by)
+    if preferred:
+        for other in (
+            SupplierProduct.objects.select_for_update()
+            .filter(product=product, preferred=True)
+            .exclude(supplier=supplier)
+        ):
+            other.preferred = False
+            other._history_user = user  # type: ignore[attr-defined]
+            other.save(update_fields=["preferred"])
+    terms = (
+        SupplierProduct.objects.select_for_update()
+        .filter(supplier=supplier, product=product)
+        .first()
+    )
+    if terms is None:
+        terms = SupplierProduct(supplier=supplier, product=product)
+    terms.pack_size, terms.minimum_order, terms.preferred = pack_size, minimum_order, preferred
+    # The fields' own bounds (suppliers.models); the atomic block undoes the
+    # other supplier's lost preference when they refuse.
+    terms.full_clean()
+    terms._history_user = user  # type: ignore[attr-defined]
+    terms.save()
+    return terms

@@ -22,7 +22,13 @@ from orders.checks import stock_problems
 from orders.models import Customer, OrderLine, SalesOrder, Shipment
 from orders.services.receiving import purchase_order_receive
 from orders.services.shipping import shipment_create
-from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier
+from suppliers.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    Supplier,
+    SupplierProduct,
+)
 from tests.conftest import Shop, db_snapshot
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +36,7 @@ pytestmark = pytest.mark.django_db
 USE_CASE_OWNED = {PurchaseOrder, PurchaseOrderLine, SalesOrder, OrderLine, Shipment}
 # Every field of these is on their change form, validated there: a revert is
 # the same edit as typing the old values in.
-REVERT_IS_AN_EDIT = {Customer, Product, Warehouse, Supplier, CompensationPolicy}
+REVERT_IS_AN_EDIT = {Customer, Product, Warehouse, Supplier, SupplierProduct, CompensationPolicy}
 
 
 def admin_url(model: type[Model], view: str, *args: object) -> str:

@@ -70,6 +70,7 @@ ARGUMENTS = {
     "sku": "SKU-1",
     "id": 1,
     "customer_id": 1,
+    "supplier_id": 1,
     "notification_id": 1,
     "event_id": 1,
     "line_id": 1,

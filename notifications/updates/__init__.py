@@ -53,10 +53,12 @@ from notifications.updates.order_changes import (
     stock_adjust,
 )
 from notifications.updates.purchasing import (
+    DraftRequest,
     PurchaseOrderOutcome,
     purchase_order_cancel,
     purchase_order_confirm,
     purchase_order_create,
+    purchase_order_drafts_create,
     purchase_order_move_expected_date,
     purchase_order_receive,
     purchase_order_receive_from_form,
@@ -64,6 +66,7 @@ from notifications.updates.purchasing import (
 )
 
 __all__ = [
+    "DraftRequest",
     "PurchaseOrderOutcome",
     "bulk_job_progress",
     "bulk_job_run",
@@ -84,6 +87,7 @@ __all__ = [
     "purchase_order_cancel_preview",
     "purchase_order_confirm",
     "purchase_order_create",
+    "purchase_order_drafts_create",
     "purchase_order_move_expected_date",
     "purchase_order_move_preview",
     "purchase_order_receive",

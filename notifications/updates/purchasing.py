@@ -3,7 +3,8 @@ created, confirmed, cancelled, a date moved, the overdue sweep."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from config.db import retry_on_conflict
+from inventory.models import Warehouse
 from notifications.models import (
     Notification,
 )
@@ -27,7 +29,9 @@ from orders.services import (
     receiving,
     recording,
 )
-from suppliers.models import PurchaseOrder, PurchaseOrderLine
+from orders.services.notes import form_submission_record
+from suppliers.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from suppliers.services import PurchaseLineRequest
 
 
 @retry_on_conflict()
@@ -42,6 +46,45 @@ def purchase_order_create(**kwargs: Any) -> tuple[PurchaseOrder, list[recording.
     """`orders.services.purchase_order_create` (a form's `token` included); one
     created confirmed moves promises earlier, and their customers hear of it."""
     return telling_customers(purchasing.purchase_order_create, **kwargs)
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    """One draft purchase order to create: a supplier, a warehouse, its lines."""
+
+    supplier: Supplier
+    warehouse: Warehouse
+    lines: Sequence[PurchaseLineRequest]
+    expected_date: dt.date
+
+
+@retry_on_conflict()
+@transaction.atomic
+def purchase_order_drafts_create(
+    *, drafts: Sequence[DraftRequest], by: User | None, token: str = "", notes: str = ""
+) -> list[PurchaseOrder]:
+    """Several draft purchase orders at once (the shortfall worklist's), each
+    through `purchase_order_create`: all are created or none (one refused
+    rolls the others back). A draft changes no promise and tells no customer
+    until it is confirmed. With `token` the same form submitted twice creates
+    nothing the second time (ValidationError, code "already_submitted")."""
+    if not drafts:
+        raise ValidationError(_("Choose at least one row with a supplier to draft from."))
+    if token:
+        form_submission_record(token=token, action="purchase_order_drafts_create", by=by)
+    created = []
+    for draft in drafts:
+        order, _changes = purchase_order_create(
+            supplier=draft.supplier,
+            warehouse=draft.warehouse,
+            lines=draft.lines,
+            expected_date=draft.expected_date,
+            notes=notes,
+            by=by,
+            confirm=False,
+        )
+        created.append(order)
+    return created
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,15 @@ def tour() -> list[Stop]:
         ),
         Stop("policy", "purchasing", reverse("policy"), "Compensation policy"),
         Stop("delays", "service", reverse("delays"), "Delays"),
+        Stop("shortfall", "purchasing", reverse("shortfall"), "Shortfall"),
+        Stop("suppliers", "purchasing", reverse("suppliers"), "Suppliers"),
+        Stop(
+            "supplier", "purchasing", reverse("supplier", args=[po.supplier_id]), po.supplier.name
+        ),
+        Stop("products", "warehouse", reverse("products"), "Products"),
+        Stop("orders", "service", reverse("orders"), "Orders"),
+        Stop("customers", "service", reverse("customers"), "Customers"),
+        Stop("search", "service", reverse("search") + "?q=an", "Search"),
     ]
 
 

@@ -248,6 +248,7 @@ def world(shop: Shop, queue: dict[str, list[OrderLine]]) -> dict[str, Any]:
         "sort": sort,
         "line_id": [str(line.pk) for line in lines],
         "customer_id": [str(pk) for pk in Customer.objects.values_list("pk", flat=True)],
+        "supplier_id": [str(shop.supplier.pk)],
         "job_id": [str(pk) for pk in BulkJob.objects.values_list("pk", flat=True)],
         "notification_id": [str(pk) for pk in Notification.objects.values_list("pk", flat=True)],
         "purchase_order": list(PurchaseOrder.objects.values_list("number", flat=True)),
