@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from celery._state import _set_task_join_will_block
+from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]  # not in celery-types
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
