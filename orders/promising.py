@@ -58,6 +58,44 @@ STOCK_REFERENCE = "stock"
 
 
 @dataclass(frozen=True, slots=True)
+class WorkingDays:
+    """The days a warehouse ships: not on its weekend, not on its public holidays."""
+
+    weekend: frozenset[int] = frozenset({5, 6})
+    """Weekday numbers (Monday 0) the warehouse is closed."""
+    holidays: frozenset[dt.date] = frozenset()
+
+    def is_working(self, day: dt.date) -> bool:
+        return day.weekday() not in self.weekend and day not in self.holidays
+
+    def on_or_after(self, day: dt.date) -> dt.date:
+        """`day` if the warehouse works then, else its next working day."""
+        if len(self.weekend) >= 7:
+            return day
+        while not self.is_working(day):
+            day += dt.timedelta(days=1)
+        return day
+
+    def add(self, day: dt.date, working_days: int) -> dt.date:
+        """The working day `working_days` working days after `day` (taken as
+        its own next working day first): goods arriving on a Saturday are
+        handled from Monday."""
+        day = self.on_or_after(day)
+        for _step in range(working_days):
+            day = self.on_or_after(day + dt.timedelta(days=1))
+        return day
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (0 if end ≤ start)."""
+        count = 0
+        day = start
+        while day < end:
+            day += dt.timedelta(days=1)
+            count += self.is_working(day)
+        return count
+
+
+@dataclass(frozen=True, slots=True)
 class Supply:
     """Inbound units: the outstanding quantity of an open purchase order line."""
 
