@@ -131,6 +131,8 @@ EMAIL_URL = env_str("EMAIL_URL")
 PROMISE_ENGINE = env_str("PROMISE_ENGINE", "naive")
 if PROMISE_ENGINE not in ("naive", "calibrated"):
     raise ImproperlyConfigured("PROMISE_ENGINE must be naive or calibrated.")
+# The confidence promises are made with until the compensation policy says.
+PROMISE_CONFIDENCE_PERCENT = int(env_str("PROMISE_CONFIDENCE_PERCENT") or 90)
 # The country whose public holidays a warehouse keeps, by warehouse code
 # ("JKT=ID,RTM=NL"); a warehouse not listed closes on weekends only.
 WAREHOUSE_HOLIDAY_COUNTRIES = dict(
