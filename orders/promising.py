@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 STOCK_REFERENCE = "stock"
 """The ``covered_by`` of a line completed by the units available now."""
@@ -135,8 +135,16 @@ class Calibration:
     lateness_days: Mapping[int, int]
     shop_lateness_days: int
     working_days: WorkingDays
+    revised_lateness_days: Mapping[int, int] = field(default_factory=dict)
+    """Lateness against a date the supplier has already moved (late notice is
+    usually right: a revised date needs less margin than a quoted one)."""
+    shop_revised_lateness_days: int = 0
 
-    def lateness_of(self, supplier: int | None) -> int:
+    def lateness_of(self, supplier: int | None, *, revised: bool = False) -> int:
+        if revised:
+            if supplier is None:
+                return self.shop_revised_lateness_days
+            return self.revised_lateness_days.get(supplier, self.shop_revised_lateness_days)
         if supplier is None:
             return self.shop_lateness_days
         return self.lateness_days.get(supplier, self.shop_lateness_days)
@@ -151,6 +159,8 @@ class Supply:
     reference: str
     supplier: int | None = None
     """Who delivers it (a supplier id), for the calibrated engine's record."""
+    revised: bool = False
+    """The date is one the supplier (or the overdue sweep) moved it to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,18 +283,18 @@ def _promise_queue_calibrated(
     arriving: list[tuple[dt.date, str, int]] = []
     for row in supply:
         if row.quantity:
-            arrival = max(row.date, today) + dt.timedelta(
-                days=calibration.lateness_of(row.supplier)
-            )
+            late = calibration.lateness_of(row.supplier, revised=row.revised)
+            arrival = max(row.date, today) + dt.timedelta(days=late)
             latest_arrival = max(latest_arrival, arrival)
             arriving.append((working.add(arrival, handling_days), row.reference, row.quantity))
     # Receiving hands units out in the order they arrive: sort by the date expected now.
     for promised, reference, quantity in sorted(arriving):
         sources.append((quantity, promised, reference))
-    lead = estimate_lead_days + calibration.lateness_of(estimate_supplier)
-    estimated_date = working.add(
-        max(today + dt.timedelta(days=lead), latest_arrival), handling_days
-    )
+    # A purchase order raised today is expected on a working day of the
+    # warehouse, then as late as the supplier's record says.
+    quoted = working.on_or_after(today + dt.timedelta(days=estimate_lead_days))
+    margin = dt.timedelta(days=calibration.lateness_of(estimate_supplier))
+    estimated_date = working.add(max(quoted + margin, latest_arrival), handling_days)
     return _walk(sources=sources, queue=queue, today=today, estimated_date=estimated_date)
 
 

@@ -23,7 +23,12 @@ from orders.models import OrderLine, Tier
 from orders.promising import Calibration, Promise, Supply, promise_at_end
 from orders.selectors.storefront import storefront_warehouse
 from orders.services.calibration import promise_calibrations
-from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder, PurchaseOrderLine
+from suppliers.models import (
+    OPEN_PO_STATUSES,
+    ExpectedDateRevision,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 
 NEW_LINE_PRIORITY = 0
 """The manual priority a line is placed with."""
@@ -68,6 +73,7 @@ def queue_tails(
     po_line = PurchaseOrderLine._meta.db_table
     po = PurchaseOrder._meta.db_table
     supplier = PurchaseOrder._meta.get_field("supplier").related_model._meta.db_table
+    revision = ExpectedDateRevision._meta.db_table
     placed = connection.ops.adapt_datetimefield_value(placed_at)
     ids = ", ".join(["%s"] * len(product_ids))
     statuses = ", ".join(["%s"] * len(OPEN_PO_STATUSES))
@@ -92,11 +98,12 @@ def queue_tails(
         f"(SELECT w.handling_days FROM {Warehouse._meta.db_table} w WHERE w.id = %s), "
         "NULL, NULL, "
         f"(SELECT o.supplier_id FROM {po_line} pl JOIN {po} o ON o.id = pl.purchase_order_id "
-        "WHERE pl.product_id = p.id ORDER BY pl.id DESC LIMIT 1) "
+        "WHERE pl.product_id = p.id ORDER BY pl.id DESC LIMIT 1), NULL "
         f"FROM {Product._meta.db_table} p WHERE p.id IN ({ids}) "
         "UNION ALL "
         "SELECT 1, pl.product_id, pl.ordered - pl.received, FALSE, FALSE, 0, 0, "
-        "pl.expected_date, o.number, o.supplier_id "
+        "pl.expected_date, o.number, o.supplier_id, "
+        f"EXISTS (SELECT 1 FROM {revision} r WHERE r.line_id = pl.id) "
         f"FROM {po_line} pl JOIN {po} o ON o.id = pl.purchase_order_id "
         f"WHERE pl.product_id IN ({ids}) AND o.warehouse_id = %s "
         f"AND o.status IN ({statuses}) AND pl.received < pl.ordered"
@@ -129,6 +136,7 @@ def queue_tails(
             expected,
             number,
             supplier_id,
+            revised,
         ) in cursor:
             if kind == 0:
                 tails[product_id] = QueueTail(
@@ -147,7 +155,11 @@ def queue_tails(
                     (
                         product_id,
                         Supply(
-                            date=expected, quantity=units, reference=number, supplier=supplier_id
+                            date=expected,
+                            quantity=units,
+                            reference=number,
+                            supplier=supplier_id,
+                            revised=bool(revised),
                         ),
                     )
                 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Min
@@ -42,11 +43,23 @@ def promise_confidence_percent() -> int:
     return int(settings.PROMISE_CONFIDENCE_PERCENT)
 
 
-_records_cache: dict[tuple[str, dt.date, int | None], tuple[dict[int, list[int]], list[int]]] = {}
+@dataclass
+class LatenessRecords:
+    """Days late per delivery, by supplier id and for the whole shop: against
+    the date quoted at order (`quoted`) and against the last date the supplier
+    moved it to before the goods came (`revised`)."""
+
+    quoted: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    revised: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    shop_quoted: list[int] = field(default_factory=list)
+    shop_revised: list[int] = field(default_factory=list)
 
 
-def supplier_lateness_records() -> tuple[dict[int, list[int]], list[int]]:
-    """Days late per delivery and date given, by supplier id, and for the whole shop."""
+_records_cache: dict[tuple[str, dt.date, int | None], LatenessRecords] = {}
+
+
+def supplier_lateness_records() -> LatenessRecords:
+    """The shop's record of late deliveries (kept per day and last receipt)."""
     last_receipt = (
         StockMove.objects.filter(kind=StockMoveKind.RECEIPT)
         .order_by("-pk")
@@ -60,7 +73,7 @@ def supplier_lateness_records() -> tuple[dict[int, list[int]], list[int]]:
     return _records_cache[key]
 
 
-def _records_read() -> tuple[dict[int, list[int]], list[int]]:
+def _records_read() -> LatenessRecords:
     arrived: dict[tuple[str, int], dt.date] = {}
     for reference, product_id, first in (
         StockMove.objects.filter(kind=StockMoveKind.RECEIPT)
@@ -74,8 +87,7 @@ def _records_read() -> tuple[dict[int, list[int]], list[int]]:
         "line_id", "old_date", "new_date", "changed_at"
     ):
         revised[line_id].append((old, new, at))
-    by_supplier: dict[int, list[int]] = defaultdict(list)
-    shop: list[int] = []
+    records = LatenessRecords()
     for pk, product_id, number, supplier_id, expected in PurchaseOrderLine.objects.filter(
         received__gt=0
     ).values_list(
@@ -85,30 +97,40 @@ def _records_read() -> tuple[dict[int, list[int]], list[int]]:
         if arrival is None:
             continue
         revisions = revised.get(pk, [])
-        given = [revisions[0][0] if revisions else expected]
-        given += [new for _old, new, at in revisions if timezone.localdate(at) < arrival]
-        for date in given:
-            by_supplier[supplier_id].append((arrival - date).days)
-            shop.append((arrival - date).days)
-    return dict(by_supplier), shop
+        quoted = revisions[0][0] if revisions else expected
+        records.quoted[supplier_id].append((arrival - quoted).days)
+        records.shop_quoted.append((arrival - quoted).days)
+        before = [new for _old, new, at in revisions if timezone.localdate(at) < arrival]
+        if before:
+            records.revised[supplier_id].append((arrival - before[-1]).days)
+            records.shop_revised.append((arrival - before[-1]).days)
+    return records
 
 
 def promise_calibrations(*, warehouse_ids: Iterable[int], today: dt.date) -> dict[int, Calibration]:
     """The calibrated engine's inputs per warehouse; empty with the naive engine."""
     if settings.PROMISE_ENGINE != "calibrated":
         return {}
-    by_supplier, shop = supplier_lateness_records()
+    records = supplier_lateness_records()
     confidence = promise_confidence_percent() / 100
-    lateness = {
-        supplier: supplier_lateness(own=own, shop=shop, confidence=confidence)
-        for supplier, own in by_supplier.items()
-    }
-    shop_lateness = supplier_lateness(own=[], shop=shop, confidence=confidence)
+
+    def lateness(by_supplier: dict[int, list[int]], shop: list[int]) -> dict[int, int]:
+        return {
+            supplier: supplier_lateness(own=own, shop=shop, confidence=confidence)
+            for supplier, own in by_supplier.items()
+        }
+
+    quoted = lateness(records.quoted, records.shop_quoted)
+    revised = lateness(records.revised, records.shop_revised)
+    shop_quoted = supplier_lateness(own=[], shop=records.shop_quoted, confidence=confidence)
+    shop_revised = supplier_lateness(own=[], shop=records.shop_revised, confidence=confidence)
     return {
         pk: Calibration(
-            lateness_days=lateness,
-            shop_lateness_days=shop_lateness,
+            lateness_days=quoted,
+            shop_lateness_days=shop_quoted,
             working_days=working_days_for(code=code, around=today),
+            revised_lateness_days=revised,
+            shop_revised_lateness_days=shop_revised,
         )
         for pk, code in Warehouse.objects.filter(pk__in=set(warehouse_ids)).values_list(
             "pk", "code"

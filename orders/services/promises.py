@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from config.db import retry_on_conflict
@@ -31,6 +31,7 @@ from orders.services.recording import PromiseChange, promise_changes_record
 from orders.services.touching import orders_of_lines_touch, touch_orders_returning_sql
 from suppliers.models import (
     OPEN_PO_STATUSES,
+    ExpectedDateRevision,
     PurchaseOrderLine,
 )
 
@@ -117,6 +118,7 @@ def _open_supply(
         outstanding,
         number,
         supplier_id,
+        revised,
     ) in PurchaseOrderLine.objects.filter(
         product_id__in=set(product_ids),
         purchase_order__warehouse_id__in=set(warehouse_ids),
@@ -129,9 +131,16 @@ def _open_supply(
         F("ordered") - F("received"),
         "purchase_order__number",
         "purchase_order__supplier_id",
+        Exists(ExpectedDateRevision.objects.filter(line_id=OuterRef("pk"))),
     ):
         supply[(product_id, warehouse_id)].append(
-            Supply(date=expected, quantity=outstanding, reference=number, supplier=supplier_id)
+            Supply(
+                date=expected,
+                quantity=outstanding,
+                reference=number,
+                supplier=supplier_id,
+                revised=revised,
+            )
         )
     return supply
 
