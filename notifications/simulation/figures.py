@@ -47,6 +47,7 @@ class YearFigures:
     discounts: int
     check_stock_clean: bool
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # this process's CPU time: the machine may be shared
     units_shipped_ledger: int = 0
     units_shipped_lines: int = 0
     broken_first_by: dict[str, int] = field(default_factory=dict)

@@ -28,6 +28,7 @@ TABLE = (
     ("discounts", "discounts"),
     ("check_stock_clean", "check_stock clean"),
     ("wall_s", "wall time (s)"),
+    ("cpu_s", "CPU time (s)"),
 )
 
 
