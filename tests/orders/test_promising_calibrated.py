@@ -196,3 +196,22 @@ def test_supply_is_handed_out_in_the_order_it_is_now_expected() -> None:
     assert promises[1].covered_by == "PO-FAST"
     assert promises[2].covered_by == "PO-SLOW"
     assert promises[2].promised_date == date(2026, 3, 31)  # 19 + 10: Sunday; Monday, +1 working day
+
+
+def test_a_date_the_supplier_already_moved_needs_only_the_revised_margin() -> None:
+    calibration = Calibration(
+        lateness_days={1: 9},
+        shop_lateness_days=0,
+        working_days=WorkingDays(),
+        revised_lateness_days={1: 1},
+    )
+    due = TODAY + timedelta(days=10)  # Thursday 26 March
+    queue = [QueueEntry(line_id=1, quantity=1)]
+
+    quoted = run([Supply(due, 1, "PO-1", supplier=1)], queue, calibration=calibration)
+    revised = run(
+        [Supply(due, 1, "PO-1", supplier=1, revised=True)], queue, calibration=calibration
+    )
+
+    assert quoted[1].promised_date == date(2026, 4, 7)  # 26 + 9: Saturday; Monday, +1
+    assert revised[1].promised_date == date(2026, 3, 30)  # 26 + 1: Friday; +1: Monday
