@@ -64,6 +64,8 @@ def _cause_kind(cause: str) -> str:
         return "overdue without notice"
     if "cancel" in cause and "PO-" in cause:
         return "cancellation of supply"
+    if cause.endswith(" received"):
+        return "a receipt handed units out in another order"
     if "confirmed" in cause:
         return "estimate replaced by a later purchase order"
     if "priority" in cause or "placed" in cause:
