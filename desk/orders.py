@@ -40,6 +40,7 @@ from orders.selectors.orders import (
     order_get,
     order_lines,
     order_notes,
+    order_promise_basis,
     order_promise_revisions,
 )
 
@@ -70,9 +71,11 @@ def order_lines_context(
     values = values or {}
     lines = order_lines(order=order)
     revisions = order_promise_revisions(order=order)
+    basis = order_promise_basis(lines=lines, revisions=revisions)
     rows = [
         {
             "line": line,
+            "basis": basis.get(line.pk),
             "status_badge": order_status_badge(line.status),
             "revisions": revisions.get(line.pk, []),
             "cancel_errors": errors.get((line.pk, "cancel"), []),

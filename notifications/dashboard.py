@@ -141,10 +141,16 @@ class PromisesKept:
     days: int
     shipped: int
     kept: int
+    kept_latest: int = 0
+    """Shipped on or before the latest date promised (the date the customer was last told)."""
 
     @property
     def percent(self) -> int | None:
         return _percent(self.kept, self.shipped)
+
+    @property
+    def percent_latest(self) -> int | None:
+        return _percent(self.kept_latest, self.shipped)
 
 
 def promises_kept(*, now: dt.datetime | None = None, days: int = PROMISE_DAYS) -> PromisesKept:
@@ -165,8 +171,14 @@ def promises_kept(*, now: dt.datetime | None = None, days: int = PROMISE_DAYS) -
     totals = lines.aggregate(
         shipped=Count("pk"),
         kept=Count("pk", filter=Q(last_shipped_on__lte=F("first_promised_date"))),
+        kept_latest=Count("pk", filter=Q(last_shipped_on__lte=F("promised_date"))),
     )
-    return PromisesKept(days=days, shipped=totals["shipped"], kept=totals["kept"])
+    return PromisesKept(
+        days=days,
+        shipped=totals["shipped"],
+        kept=totals["kept"],
+        kept_latest=totals["kept_latest"],
+    )
 
 
 # --- suppliers -----------------------------------------------------------------

@@ -39,6 +39,15 @@ def policy_validators(name: str) -> list[Any]:
     return range_validators(low, high, message)
 
 
+# The confidence promises are made with: how many deliveries in a hundred
+# arrive by the date the engine counts on (the calibrated engine).
+MIN_PROMISE_CONFIDENCE, MAX_PROMISE_CONFIDENCE = 50, 99
+promise_confidence_validators = range_validators(
+    MIN_PROMISE_CONFIDENCE,
+    MAX_PROMISE_CONFIDENCE,
+    _("Enter a percentage from %(low)s to %(high)s."),
+)
+
 # A discount: more than 0 and at most 100 percent (the policy's, and every code's).
 MIN_DISCOUNT_PERCENT = Decimal("0.01")
 MAX_DISCOUNT_PERCENT = Decimal("100")

@@ -17,8 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from notifications.limits import discount_percent_validators, policy_validators
+from notifications.limits import (
+    discount_percent_validators,
+    policy_validators,
+    promise_confidence_validators,
+)
 from orders.models import Customer, Language, SalesOrder
+from orders.services.calibration import promise_confidence_source_set
 
 
 class NotificationKind(models.TextChoices):
@@ -181,6 +186,16 @@ class CompensationPolicy(models.Model):
         default=60,
         validators=policy_validators("discount_valid_days"),
     )
+    promise_confidence_percent = models.PositiveSmallIntegerField(
+        _("promise confidence (%)"),
+        default=90,
+        validators=promise_confidence_validators,
+        help_text=_(
+            "With the calibrated promise engine: how many promises in a hundred should hold "
+            "against each supplier's record of late deliveries. Higher keeps more promises "
+            "and gives later dates."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -202,6 +217,10 @@ class CompensationPolicy(models.Model):
         """The policy, created with the defaults the first time it is asked for."""
         policy, _created = cls.objects.get_or_create(pk=1)
         return policy
+
+
+# The calibrated promise engine (orders) asks the policy's confidence through this.
+promise_confidence_source_set(lambda: CompensationPolicy.current().promise_confidence_percent)
 
 
 class DiscountCode(models.Model):

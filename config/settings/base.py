@@ -124,6 +124,23 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 REDIS_URL = env_str("REDIS_URL")
 EMAIL_URL = env_str("EMAIL_URL")
 
+# The promise engine (orders.promising): "naive" takes every expected date at
+# face value; "calibrated" adds what each supplier's record says about its
+# lateness, at the compensation policy's confidence, and counts handling in the
+# warehouse's working days.
+PROMISE_ENGINE = env_str("PROMISE_ENGINE", "naive")
+if PROMISE_ENGINE not in ("naive", "calibrated"):
+    raise ImproperlyConfigured("PROMISE_ENGINE must be naive or calibrated.")
+# The confidence promises are made with until the compensation policy says.
+PROMISE_CONFIDENCE_PERCENT = int(env_str("PROMISE_CONFIDENCE_PERCENT") or 90)
+# The country whose public holidays a warehouse keeps, by warehouse code
+# ("JKT=ID,RTM=NL"); a warehouse not listed closes on weekends only.
+WAREHOUSE_HOLIDAY_COUNTRIES = dict(
+    item.split("=", 1)
+    for item in env_list("WAREHOUSE_HOLIDAY_COUNTRIES", ["JKT=ID", "SUB=ID", "RTM=NL"])
+    if "=" in item
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -20,9 +20,15 @@ from django.utils.translation import gettext as _
 
 from inventory.models import BackorderPolicy, Product, StockLevel, Warehouse
 from orders.models import OrderLine, Tier
-from orders.promising import Promise, Supply, promise_at_end
+from orders.promising import Calibration, Promise, Supply, promise_at_end
 from orders.selectors.storefront import storefront_warehouse
-from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder, PurchaseOrderLine
+from orders.services.calibration import promise_calibrations
+from suppliers.models import (
+    OPEN_PO_STATUSES,
+    ExpectedDateRevision,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 
 NEW_LINE_PRIORITY = 0
 """The manual priority a line is placed with."""
@@ -42,6 +48,8 @@ class QueueTail:
     lead_days: int
     handling_days: int
     supply: list[Supply] = field(default_factory=list)
+    estimate_supplier: int | None = None
+    calibration: Calibration | None = None
 
 
 def queue_tails(
@@ -65,6 +73,7 @@ def queue_tails(
     po_line = PurchaseOrderLine._meta.db_table
     po = PurchaseOrder._meta.db_table
     supplier = PurchaseOrder._meta.get_field("supplier").related_model._meta.db_table
+    revision = ExpectedDateRevision._meta.db_table
     placed = connection.ops.adapt_datetimefield_value(placed_at)
     ids = ", ".join(["%s"] * len(product_ids))
     statuses = ", ".join(["%s"] * len(OPEN_PO_STATUSES))
@@ -87,11 +96,14 @@ def queue_tails(
         f"JOIN {po} o ON o.id = pl.purchase_order_id JOIN {supplier} s ON s.id = o.supplier_id "
         "WHERE pl.product_id = p.id ORDER BY pl.id DESC LIMIT 1), p.default_lead_time_days), "
         f"(SELECT w.handling_days FROM {Warehouse._meta.db_table} w WHERE w.id = %s), "
-        "NULL, NULL "
+        "NULL, NULL, "
+        f"(SELECT o.supplier_id FROM {po_line} pl JOIN {po} o ON o.id = pl.purchase_order_id "
+        "WHERE pl.product_id = p.id ORDER BY pl.id DESC LIMIT 1), NULL "
         f"FROM {Product._meta.db_table} p WHERE p.id IN ({ids}) "
         "UNION ALL "
         "SELECT 1, pl.product_id, pl.ordered - pl.received, FALSE, FALSE, 0, 0, "
-        "pl.expected_date, o.number "
+        "pl.expected_date, o.number, o.supplier_id, "
+        f"EXISTS (SELECT 1 FROM {revision} r WHERE r.line_id = pl.id) "
         f"FROM {po_line} pl JOIN {po} o ON o.id = pl.purchase_order_id "
         f"WHERE pl.product_id IN ({ids}) AND o.warehouse_id = %s "
         f"AND o.status IN ({statuses}) AND pl.received < pl.ordered"
@@ -106,11 +118,26 @@ def queue_tails(
         warehouse_id,
         *OPEN_PO_STATUSES,
     ]
+    calibration = promise_calibrations(
+        warehouse_ids=[warehouse_id], today=timezone.localdate()
+    ).get(warehouse_id)
     tails: dict[int, QueueTail] = {}
     supply: list[tuple[int, Supply]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for kind, product_id, units, behind, tie, lead, handling, expected, number in cursor:
+        for (
+            kind,
+            product_id,
+            units,
+            behind,
+            tie,
+            lead,
+            handling,
+            expected,
+            number,
+            supplier_id,
+            revised,
+        ) in cursor:
             if kind == 0:
                 tails[product_id] = QueueTail(
                     waiting_ahead=units,
@@ -118,11 +145,24 @@ def queue_tails(
                     tie=bool(tie),
                     lead_days=lead,
                     handling_days=handling,
+                    estimate_supplier=supplier_id,
+                    calibration=calibration,
                 )
             else:
                 if isinstance(expected, str):  # SQLite
                     expected = dt.date.fromisoformat(expected)
-                supply.append((product_id, Supply(date=expected, quantity=units, reference=number)))
+                supply.append(
+                    (
+                        product_id,
+                        Supply(
+                            date=expected,
+                            quantity=units,
+                            reference=number,
+                            supplier=supplier_id,
+                            revised=bool(revised),
+                        ),
+                    )
+                )
     for product_id, row in supply:
         tails[product_id].supply.append(row)
     return tails
@@ -154,6 +194,8 @@ def tail_promise(
         today=today,
         handling_days=tail.handling_days,
         estimate_lead_days=tail.lead_days,
+        calibration=tail.calibration,
+        estimate_supplier=tail.estimate_supplier,
     )
 
 

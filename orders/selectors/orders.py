@@ -9,10 +9,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import (
+    Exists,
+    OuterRef,
     Prefetch,
     Q,
     Sum,
 )
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from inventory.models import StockMove
@@ -26,6 +29,9 @@ from orders.models import (
     SalesOrder,
     Shipment,
 )
+from orders.promising import STOCK_REFERENCE
+from orders.services.calibration import promise_calibrations
+from suppliers.models import ExpectedDateRevision, PurchaseOrderLine
 
 
 def order_get(*, number: str) -> SalesOrder:
@@ -47,6 +53,70 @@ def order_promise_revisions(*, order: SalesOrder) -> dict[int, list[PromiseRevis
     for revision in revisions:
         by_line.setdefault(revision.line_id, []).append(revision)
     return by_line
+
+
+@dataclass(frozen=True)
+class PromiseBasis:
+    """What a waiting line's promise rests on: the purchase order that
+    completes it, its due date, how late its supplier usually is (the
+    calibrated engine's margin; None with the naive engine)."""
+
+    purchase_order: str
+    due: dt.date
+    supplier: str
+    days_late: int | None
+    promised: dt.date
+
+
+def order_promise_basis(
+    *, lines: Iterable[OrderLine], revisions: dict[int, list[PromiseRevision]]
+) -> dict[int, PromiseBasis]:
+    """For each waiting line promised from a purchase order: what the promise
+    rests on (one query, and the supplier records when the engine is calibrated)."""
+    waiting = {
+        line.pk: (line, revisions[line.pk][0].covered_by)
+        for line in lines
+        if line.backordered
+        and line.promised_date
+        and revisions.get(line.pk)
+        and revisions[line.pk][0].covered_by not in ("", STOCK_REFERENCE)
+    }
+    if not waiting:
+        return {}
+    found = {
+        (number, product_id): (expected, supplier_id, supplier, revised)
+        for number, product_id, expected, supplier_id, supplier, revised in (
+            PurchaseOrderLine.objects.filter(
+                purchase_order__number__in={number for _line, number in waiting.values()},
+                product_id__in={line.product_id for line, _number in waiting.values()},
+            ).values_list(
+                "purchase_order__number",
+                "product_id",
+                "expected_date",
+                "purchase_order__supplier_id",
+                "purchase_order__supplier__name",
+                Exists(ExpectedDateRevision.objects.filter(line_id=OuterRef("pk"))),
+            )
+        )
+    }
+    warehouse_ids = {line.warehouse_id for line, _number in waiting.values()}
+    calibrations = promise_calibrations(warehouse_ids=warehouse_ids, today=timezone.localdate())
+    basis = {}
+    for pk, (line, number) in waiting.items():
+        if (number, line.product_id) not in found or line.promised_date is None:
+            continue
+        expected, supplier_id, supplier, revised = found[(number, line.product_id)]
+        calibration = calibrations.get(line.warehouse_id)
+        basis[pk] = PromiseBasis(
+            purchase_order=number,
+            due=expected,
+            supplier=supplier,
+            days_late=calibration.lateness_of(supplier_id, revised=revised)
+            if calibration
+            else None,
+            promised=line.promised_date,
+        )
+    return basis
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from orders.models import (
     PaymentStatus,
     SalesOrder,
 )
-from orders.promising import Promise, QueueEntry, Supply, promise_queue
+from orders.promising import Calibration, Promise, QueueEntry, Supply, promise_queue
 from orders.selectors.availability import (
     NEW_LINE_PRIORITY,
     backordered_units,
@@ -282,6 +282,8 @@ class _Joining:
     supply: list[Supply]
     handling_days: int
     lead_days: int
+    estimate_supplier: int | None = None
+    calibration: Calibration | None = None
 
 
 def _new_line_promises(
@@ -346,6 +348,8 @@ def _new_line_promises(
                 supply=product_supply,
                 handling_days=tail.handling_days,
                 lead_days=tail.lead_days,
+                estimate_supplier=tail.estimate_supplier,
+                calibration=tail.calibration,
             )
     return joining
 
@@ -425,5 +429,7 @@ def _promises_behind_new_line(
         today=today,
         handling_days=joined.handling_days,
         estimate_lead_days=joined.lead_days,
+        calibration=joined.calibration,
+        estimate_supplier=joined.estimate_supplier,
     )
     promise_changes_of(rows, result.promises, writes)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from config.db import retry_on_conflict
@@ -25,11 +25,13 @@ from orders.models import (
     OrderLine,
     PromiseRevision,
 )
-from orders.promising import Promise, QueueEntry, Supply, promise_queue
+from orders.promising import Calibration, Promise, QueueEntry, Supply, promise_queue
+from orders.services.calibration import promise_calibrations
 from orders.services.recording import PromiseChange, promise_changes_record
 from orders.services.touching import orders_of_lines_touch, touch_orders_returning_sql
 from suppliers.models import (
     OPEN_PO_STATUSES,
+    ExpectedDateRevision,
     PurchaseOrderLine,
 )
 
@@ -43,9 +45,13 @@ class _QueueInputs:
     supply: list[Supply] = field(default_factory=list)
     handling_days: int = 0
     lead_days: int = 0
+    estimate_supplier: int | None = None
+    calibration: Calibration | None = None
 
 
-def _promise_inputs(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], _QueueInputs]:
+def _promise_inputs(
+    keys: Sequence[tuple[int, int]], today: dt.date | None = None
+) -> dict[tuple[int, int], _QueueInputs]:
     """The inputs of many queues in five queries, however many queues: the
     whole-shop refresh was one round trip per query per queue (7,000 queues ×
     6 queries ≈ 100 s at a million lines)."""
@@ -79,15 +85,23 @@ def _promise_inputs(keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], _Q
     handling = dict(
         Warehouse.objects.filter(pk__in=warehouse_ids).values_list("pk", "handling_days")
     )
-    lead = {
-        pk: default if supplier_lead is None else supplier_lead
-        for pk, supplier_lead, default in Product.objects.filter(pk__in=product_ids)
-        .annotate(supplier_lead=_last_supplier_lead())
-        .values_list("pk", "supplier_lead", "default_lead_time_days")
-    }
+    lead = {}
+    last_supplier = {}
+    for pk, supplier_lead, supplier_id, default in (
+        Product.objects.filter(pk__in=product_ids)
+        .annotate(supplier_lead=_last_supplier_lead(), supplier_id=_last_supplier())
+        .values_list("pk", "supplier_lead", "supplier_id", "default_lead_time_days")
+    ):
+        lead[pk] = default if supplier_lead is None else supplier_lead
+        last_supplier[pk] = supplier_id
+    calibrations = promise_calibrations(
+        warehouse_ids=warehouse_ids, today=today or timezone.localdate()
+    )
     for (product_id, warehouse_id), found in inputs.items():
         found.handling_days = handling[warehouse_id]
         found.lead_days = lead[product_id]
+        found.estimate_supplier = last_supplier[product_id]
+        found.calibration = calibrations.get(warehouse_id)
     return inputs
 
 
@@ -97,7 +111,15 @@ def _open_supply(
     """Inbound supply by (product, warehouse): the outstanding units of open
     purchase order lines (one query)."""
     supply: dict[tuple[int, int], list[Supply]] = defaultdict(list)
-    for product_id, warehouse_id, expected, outstanding, number in PurchaseOrderLine.objects.filter(
+    for (
+        product_id,
+        warehouse_id,
+        expected,
+        outstanding,
+        number,
+        supplier_id,
+        revised,
+    ) in PurchaseOrderLine.objects.filter(
         product_id__in=set(product_ids),
         purchase_order__warehouse_id__in=set(warehouse_ids),
         purchase_order__status__in=OPEN_PO_STATUSES,
@@ -108,9 +130,17 @@ def _open_supply(
         "expected_date",
         F("ordered") - F("received"),
         "purchase_order__number",
+        "purchase_order__supplier_id",
+        Exists(ExpectedDateRevision.objects.filter(line_id=OuterRef("pk"))),
     ):
         supply[(product_id, warehouse_id)].append(
-            Supply(date=expected, quantity=outstanding, reference=number)
+            Supply(
+                date=expected,
+                quantity=outstanding,
+                reference=number,
+                supplier=supplier_id,
+                revised=revised,
+            )
         )
     return supply
 
@@ -122,6 +152,15 @@ def _last_supplier_lead() -> Subquery:
         PurchaseOrderLine.objects.filter(product_id=OuterRef("pk"))
         .order_by("-pk")
         .values("purchase_order__supplier__lead_time_days")[:1]
+    )
+
+
+def _last_supplier() -> Subquery:
+    """For a Product queryset: the supplier it was last bought from (None if never)."""
+    return Subquery(
+        PurchaseOrderLine.objects.filter(product_id=OuterRef("pk"))
+        .order_by("-pk")
+        .values("purchase_order__supplier_id")[:1]
     )
 
 
@@ -164,7 +203,7 @@ def promises_recompute(
     ordered = sorted(set(keys))
     for start in range(0, len(ordered), PROMISE_BATCH_QUEUES):
         batch = ordered[start : start + PROMISE_BATCH_QUEUES]
-        inputs = _promise_inputs(batch)
+        inputs = _promise_inputs(batch, today)
         writes = PromiseWrites()
         for product_id, warehouse_id in batch:
             if (product_id, warehouse_id) not in inputs:
@@ -194,7 +233,9 @@ def _promises_recompute_one(
     """One queue: its inputs read here unless given, its changes written here
     unless `writes` collects them for the caller to write."""
     if inputs is None:
-        inputs = _promise_inputs([(product_id, warehouse_id)]).get((product_id, warehouse_id))
+        inputs = _promise_inputs([(product_id, warehouse_id)], today).get(
+            (product_id, warehouse_id)
+        )
         if inputs is None:
             return []
     queue = inputs.queue
@@ -207,6 +248,8 @@ def _promises_recompute_one(
         today=today,
         handling_days=inputs.handling_days,
         estimate_lead_days=inputs.lead_days,
+        calibration=inputs.calibration,
+        estimate_supplier=inputs.estimate_supplier,
     )
     own_writes = writes is None
     collected = PromiseWrites() if writes is None else writes

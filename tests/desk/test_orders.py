@@ -212,9 +212,27 @@ def test_the_customer_fragment_for_htmx(client_as: Callable[..., Client], shop: 
 
 # --- queries -----------------------------------------------------------------------
 
-# session, user, roles, order, lines, promise revisions, order history, line
-# history, shipments, cancellations, customer choices, stock moves (+1 spare)
-ORDER_QUERIES = 14
+
+def test_the_order_page_says_what_each_promise_rests_on(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    order = backordered(shop)
+    line = order.lines.get()
+    po = line.product.purchase_lines.get().purchase_order
+
+    html = client_as(Role.CUSTOMER_SERVICE).get(order_url(order)).content.decode()
+
+    basis = html.split(f'data-promise-basis="{line.pk}">', 1)[1].split("</span>", 1)[0]
+    due = po.lines.get().expected_date
+    assert f"rests on {po.number}, due {due:%-d %b}" in basis
+    assert f"ships by {line.promised_date:%-d %b}" in basis
+    assert "usually" not in basis  # the naive engine counts on no lateness
+
+
+# session, user, roles, order, lines, promise revisions, the purchase order lines
+# promises rest on, order history, line history, shipments, cancellations,
+# customer choices, stock moves, the messages (+1 spare)
+ORDER_QUERIES = 15
 # session, user, roles, customer, orders, their lines (+1 spare)
 CUSTOMER_QUERIES = 7
 

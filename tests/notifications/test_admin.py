@@ -86,6 +86,7 @@ def policy_form(**overrides: object) -> dict[str, object]:
         "combine_window_minutes": 30,
         "send_good_news": "on",
         "discount_valid_days": 60,
+        "promise_confidence_percent": 90,
         "_save": "Save",
     }
     data.update(overrides)
@@ -101,6 +102,7 @@ def policy_form(**overrides: object) -> dict[str, object]:
         ("apology_after_days", 366, "Enter a number of days from 0 to 365."),
         ("discount_after_slips", 0, "Enter a number of slips from 1 to 100."),
         ("discount_percent", "0", "Enter a percentage from 0.01 to 100."),
+        ("promise_confidence_percent", 100, "Enter a percentage from 50 to 99."),
     ],
 )
 def test_the_admin_refuses_a_policy_outside_its_bounds(

@@ -133,6 +133,21 @@ def test_promises_kept_compare_the_latest_shipment_with_the_first_promise(shop) 
     assert (promises.shipped, promises.kept, promises.percent) == (4, 2, 50)
 
 
+def test_promises_kept_by_the_latest_promise_count_the_date_last_told(shop) -> None:
+    # given: two shipped lines that slipped once; one shipped by its new date
+    product = shop.product()
+    shop.receive(product, 5)
+    today = timezone.localdate()
+    for latest in (today, today - dt.timedelta(days=1)):
+        order = shop.order(product, 1)
+        updates.shipment_create(order=order, tracking_number=f"T-{order.pk}", by=shop.clerk)
+        order.lines.update(first_promised_date=today - dt.timedelta(days=5), promised_date=latest)
+
+    # then
+    promises = promises_kept()
+    assert (promises.kept, promises.kept_latest, promises.percent_latest) == (0, 1, 50)
+
+
 def test_slips_count_later_moves_per_supplier_in_the_last_90_days(shop) -> None:
     # given
     product = shop.product()
