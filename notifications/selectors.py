@@ -13,7 +13,7 @@ from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from notifications.models import CompensationPolicy, DiscountCode, Notification
+from notifications.models import CompensationPolicy, DiscountCode, Notification, WebhookDelivery
 
 
 def notification_list_outbox() -> QuerySet[Notification]:
@@ -116,3 +116,19 @@ def customers_with_discount_codes() -> QuerySet[DiscountCode, Any]:
     """The ids of customers who were issued a discount code, as a subquery
     (the delays page's "discount" filter)."""
     return DiscountCode.objects.values("customer_id")
+
+
+def webhook_deliveries_list() -> QuerySet[WebhookDelivery]:
+    """Every outbound webhook delivery, newest first, with subscription and order."""
+    return (
+        WebhookDelivery.objects.select_related("subscription", "order")
+        .defer("payload")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def webhook_delivery_get(*, delivery_id: int) -> WebhookDelivery:
+    """One delivery; 404 if unknown."""
+    return get_object_or_404(
+        WebhookDelivery.objects.select_related("subscription", "order"), pk=delivery_id
+    )

@@ -72,6 +72,7 @@ ARGUMENTS = {
     "customer_id": 1,
     "notification_id": 1,
     "event_id": 1,
+    "delivery_id": 1,
     "line_id": 1,
     "job_id": 1,
     "token": "x",

@@ -74,10 +74,13 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-def subscribe(url: str, channel: str = Channel.WEB, **fields: object) -> WebhookSubscription:
-    return WebhookSubscription.objects.create(
-        url=url, secret=fields.pop("secret", "s3cret"), channel=channel, **fields
-    )
+def subscribe(
+    url: str,
+    channel: str = Channel.WEB,
+    secret: str = "s3cret",  # noqa: S107
+    **fields: object,
+) -> WebhookSubscription:
+    return WebhookSubscription.objects.create(url=url, secret=secret, channel=channel, **fields)
 
 
 def place(shop: Shop, product, quantity: int, channel: str = Channel.WEB, **kwargs: object):
