@@ -20,8 +20,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from notifications.models import Notification
-from orders.models import OrderLine
+from notifications.models import Notification, WebhookDelivery, WebhookSubscription
+from orders.models import OrderLine, SalesOrder
 from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
 from tests.browser.page_checks import (
     axe_violations,
@@ -50,9 +50,11 @@ def tour() -> list[Stop]:
     assert po is not None, "the demo shop has open purchase orders"
     message = Notification.objects.order_by("pk").first()
     assert message is not None, "the demo shop has sent messages"
+    webhook_deliveries_seed(waiting.order)
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
         Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
+        Stop("shop-deliveries", "service", reverse("shop-deliveries"), "Webhook deliveries"),
         Stop("queue", "service", reverse("queue"), "Backorder queue"),
         Stop("receiving", "warehouse", reverse("receiving"), "Receiving"),
         Stop(
@@ -99,6 +101,33 @@ def tour() -> list[Stop]:
         Stop("policy", "purchasing", reverse("policy"), "Compensation policy"),
         Stop("delays", "service", reverse("delays"), "Delays"),
     ]
+
+
+def webhook_deliveries_seed(order: SalesOrder) -> None:
+    """A subscription with one delivery of each status, for the deliveries page."""
+    subscription = WebhookSubscription.objects.create(
+        url="https://storefront.example.com/webhooks/backorder-desk/events",
+        secret="demo",
+        channel=order.channel,
+    )
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            subscription=subscription,
+            event_id=f"tour-{status}",
+            event_type=event_type,
+            order=order,
+            payload={},
+            status=status,
+            attempts=attempts,
+            last_error=error,
+            response_status=code,
+        )
+        for event_type, status, attempts, error, code in [
+            ("order.backordered", "delivered", 1, "", 200),
+            ("order.promise_changed", "pending", 2, "URLError: connection refused", None),
+            ("order.shipped", "failed", 8, "DeliveryRefused: HTTP 502 Bad Gateway", 502),
+        ]
+    )
 
 
 def log_in(page, live_server, username: str) -> None:

@@ -35,7 +35,7 @@ def deliveries(shop: Shop) -> list[WebhookDelivery]:
     order = shop.order(shop.product(), 2)
     subscription = WebhookSubscription.objects.create(
         url="https://shop.example/bd-hooks",
-        secret="k",  # noqa: S106
+        secret="k",
         channel="web",
     )
     rows = [
@@ -117,10 +117,12 @@ def test_retry_puts_a_failed_delivery_back_and_tells_the_page(
     client_as, deliveries, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     published: list[int] = []
-    monkeypatch.setattr(
-        "notifications.services.webhooks._publish",
-        lambda pk, countdown=None: published.append(pk) or True,
-    )
+
+    def publish(pk: int, countdown: float | None = None) -> bool:
+        published.append(pk)
+        return True
+
+    monkeypatch.setattr("notifications.services.webhooks._publish", publish)
     failed = deliveries[1]
     client = client_as(Role.CUSTOMER_SERVICE)
     with django_capture_on_commit_callbacks(execute=True):
