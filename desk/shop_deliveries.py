@@ -22,6 +22,8 @@ from desk.tables.shop_deliveries import WebhookDeliveryTable
 from notifications.selectors import webhook_deliveries_list, webhook_delivery_get
 from notifications.services.webhooks import webhook_deliveries_sweep, webhook_delivery_retry
 
+EMBEDDED_SWEEP_LIMIT = 3
+
 
 @role_required_for("shop-deliveries")
 @require_GET
@@ -29,8 +31,9 @@ def shop_deliveries(request: HttpRequest) -> HttpResponse:
     """Every outbound delivery, newest first; the table alone for htmx."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         # The embedded mode has no beat: opening the page sends the retries
-        # whose time has come. Idempotent, like the sweep.
-        webhook_deliveries_sweep()
+        # whose time has come, a few at a time (each POST may take up to its
+        # timeout, inside this request). Idempotent, like the sweep.
+        webhook_deliveries_sweep(limit=EMBEDDED_SWEEP_LIMIT)
     filterset = WebhookDeliveryFilter(request.GET or None, queryset=webhook_deliveries_list())
     filtered = filterset.is_valid() and any(
         value not in (None, "") for value in filterset.form.cleaned_data.values()

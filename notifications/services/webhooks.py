@@ -436,8 +436,8 @@ def webhook_delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -
 SWEEP_BATCH = 1000
 
 
-def webhook_deliveries_sweep(*, now: dt.datetime | None = None) -> int:
-    """Publish every due pending delivery nobody works on; return how many.
+def webhook_deliveries_sweep(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Publish every due pending delivery nobody works on (at most `limit`); return how many.
 
     Re-claims rows left in "sending" for WEBHOOK_SENDING_STALE_SECONDS (a worker
     that died mid-POST: the receiver may get that one twice and can dedupe on
@@ -463,7 +463,7 @@ def webhook_deliveries_sweep(*, now: dt.datetime | None = None) -> int:
                 | Q(dispatched_at__lt=F("next_attempt_at"))
             )
             .order_by("pk")
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
+            .values_list("pk", flat=True)[:limit]
         )
         WebhookDelivery.objects.filter(pk__in=ids).update(dispatched_at=now)
     published = 0

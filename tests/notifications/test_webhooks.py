@@ -348,3 +348,23 @@ def test_the_command_refuses_bad_input_clearly(args: list[str], message: str) ->
     with pytest.raises(CommandError, match=message):
         call_command("webhook_subscribe", "--secret=abc", "--channel=web", *args)
     assert not WebhookSubscription.objects.exists()
+
+
+def test_a_broker_that_is_down_loses_nothing(shop, receiver: Receiver, monkeypatch) -> None:
+    # given a publish that fails after the commit
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr("notifications.tasks.send_webhook_delivery.delay", broker_down)
+    subscribe(receiver.url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(transaction, "on_commit", lambda func, using=None, robust=False: func())
+        order = place(shop, shop.product(), 2)  # the caller does not see the error
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.order == order
+    assert (delivery.status, delivery.dispatched_at) == (WebhookDeliveryStatus.PENDING, None)
+    assert receiver.requests == []
+    # when the broker is back, the next sweep sends it
+    monkeypatch.undo()
+    assert webhook_deliveries_sweep() == 1
+    assert len(receiver.requests) == 1
