@@ -124,6 +124,11 @@ ACCESS: dict[str, Access] = {
     "shop-events": _view(CS, P),
     "shop-event": _view(CS, P),
     "shop-event-retry": _act(CS, P),
+    # /shop/deliveries/: the events sent to the shops (outbound webhooks).
+    # Customer service and purchasing view and may send a failed one again,
+    # as with the inbound events: a retry only posts the same event again.
+    "shop-deliveries": _view(CS, P),
+    "shop-delivery-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
 }

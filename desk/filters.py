@@ -16,7 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from api.models import InboundEvent, InboundStatus, ShopConnection
 from desk.widgets import Select
 from inventory.models import Warehouse
-from notifications.models import Notification, NotificationKind, NotificationStatus
+from notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEventType,
+)
 from orders.models import OrderLine
 from suppliers.models import PurchaseOrderLine, PurchaseOrderStatus, Supplier
 
@@ -344,3 +351,24 @@ class InboundEventFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(shop_order_id=value) | Q(order__number__icontains=value))
+
+
+class WebhookDeliveryFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=WebhookDeliveryStatus.choices, empty_label=_("Any status")
+    )
+    event_type = django_filters.ChoiceFilter(
+        label=_("Event"), choices=WebhookEventType.choices, empty_label=_("Any event")
+    )
+    order = django_filters.CharFilter(
+        label=_("Order number"),
+        field_name="order__number",
+        lookup_expr="icontains",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("e.g. SO-1042"), "autocomplete": "off"}
+        ),
+    )
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["status", "event_type", "order"]

@@ -42,6 +42,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("New order"), "order-new"),
     NavItem(_("Outbox"), "outbox"),
     NavItem(_("Shop events"), "shop-events"),
+    NavItem(_("Webhook deliveries"), "shop-deliveries"),
     NavItem(_("Policy"), "policy"),
 )
 

@@ -20,6 +20,7 @@ from desk import (
     queue_jobs,
     receiving,
     shipping,
+    shop_deliveries,
     shop_events,
     shortfall,
     suppliers,
@@ -170,6 +171,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "shop/events/<id:event_id>/retry/",
         shop_events.shop_event_retry,
         name="shop-event-retry",
+    ),
+    # shop webhooks out
+    path("shop/deliveries/", shop_deliveries.shop_deliveries, name="shop-deliveries"),
+    path(
+        "shop/deliveries/<id:delivery_id>/retry/",
+        shop_deliveries.shop_delivery_retry,
+        name="shop-delivery-retry",
     ),
     # outbox
     path("outbox/", outbox.outbox, name="outbox"),

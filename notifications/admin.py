@@ -18,9 +18,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from notifications.models import BulkJob, CompensationPolicy, DiscountCode, Notification
+from notifications.models import (
+    BulkJob,
+    CompensationPolicy,
+    DiscountCode,
+    Notification,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookSubscription,
+)
 from notifications.services.outbox import notification_resend
 from notifications.services.rendering import customer_links_inert
+from notifications.services.webhooks import webhook_delivery_retry
 
 
 @admin.register(Notification)
@@ -177,3 +186,55 @@ class BulkJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(SimpleHistoryAdmin):
+    """A shop's storefront URL for the order events of one channel."""
+
+    list_display = ["url", "channel", "active", "created_at"]
+    list_filter = ["active", "channel"]
+    search_fields = ["url"]
+    fields = ["url", "secret", "channel", "event_types", "active"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Events posted to the subscriptions: read-only; a failed one can be sent again."""
+
+    list_display = ["created_at", "event_type", "subscription", "order", "status", "attempts"]
+    list_filter = ["status", "event_type"]
+    search_fields = ["event_id", "order__number", "subscription__url", "last_error"]
+    list_select_related = ["subscription", "order"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "subscription",
+        "event_id",
+        "event_type",
+        "order",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+        "next_attempt_at",
+        "dispatched_at",
+        "created_at",
+        "delivered_at",
+        "payload",
+    )
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send the failed deliveries again"))
+    def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        ids = queryset.filter(status=WebhookDeliveryStatus.FAILED).values_list("pk", flat=True)
+        count = sum(
+            webhook_delivery_retry(delivery_id=pk, by=request.user)  # type: ignore[arg-type]
+            for pk in ids
+        )
+        self.message_user(request, _("%(count)s sent again.") % {"count": count}, messages.SUCCESS)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,7 +24,7 @@ from notifications.limits import (
     policy_validators,
     promise_confidence_validators,
 )
-from orders.models import Customer, Language, SalesOrder
+from orders.models import Channel, Customer, Language, SalesOrder
 from orders.services.calibration import promise_confidence_source_set
 
 
@@ -326,3 +328,115 @@ class BulkJob(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else self.done * 100 // self.total
+
+
+class WebhookEventType(models.TextChoices):
+    """What a shop's storefront can hear about its orders (outbound webhooks)."""
+
+    BACKORDERED = "order.backordered", _("Order backordered")
+    PROMISE_CHANGED = "order.promise_changed", _("Promised date changed")
+    READY = "order.ready", _("Lines ready to ship")
+    SHIPPED = "order.shipped", _("Order shipped")
+    CANCELLED = "order.cancelled", _("Units cancelled")
+
+
+def all_webhook_event_types() -> list[str]:
+    return list(WebhookEventType.values)
+
+
+class WebhookSubscription(models.Model):
+    """A shop's URL that hears, signed, about the orders of one channel."""
+
+    url = models.URLField(
+        _("URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        help_text=_("Key of the HMAC-SHA256 in the X-BD-Signature header."),
+    )
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel)
+    event_types = models.JSONField(
+        _("event types"),
+        default=all_webhook_event_types,
+        help_text=_("A list of event type names, such as order.shipped."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.channel})"
+
+    def clean(self) -> None:
+        known = set(WebhookEventType.values)
+        types = self.event_types
+        if not isinstance(types, list) or not types or not all(t in known for t in types):
+            raise ValidationError(
+                {
+                    "event_types": _("Give a list of one or more of: %(types)s.")
+                    % {"types": ", ".join(WebhookEventType.values)}
+                }
+            )
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: written with the change, posted after commit."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.CharField(_("event id"), max_length=64)
+    event_type = models.CharField(_("event type"), max_length=32, choices=WebhookEventType)
+    order = models.ForeignKey(
+        SalesOrder,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="webhook_deliveries",
+    )
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=WebhookDeliveryStatus,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    response_status = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # When a send task was last published or a worker claimed the row: the
+    # sweep leaves rows alone that someone works on.
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"], name="webhook_delivery_once_per_event"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_sweep"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.subscription.url}"
+
+    @property
+    def delivery_id(self) -> str:
+        """The X-BD-Delivery header: this row, stable across retries."""
+        return f"{self.event_id}.{self.subscription_id}"

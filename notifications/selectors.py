@@ -19,6 +19,7 @@ from notifications.models import (
     DiscountCode,
     Notification,
     NotificationStatus,
+    WebhookDelivery,
 )
 
 
@@ -134,4 +135,20 @@ def told_since(*, messages: list[Notification], since: dt.datetime | None) -> bo
         message.created_at >= since
         for message in messages
         if message.status != NotificationStatus.FAILED
+    )
+
+
+def webhook_deliveries_list() -> QuerySet[WebhookDelivery]:
+    """Every outbound webhook delivery, newest first, with subscription and order."""
+    return (
+        WebhookDelivery.objects.select_related("subscription", "order")
+        .defer("payload")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def webhook_delivery_get(*, delivery_id: int) -> WebhookDelivery:
+    """One delivery; 404 if unknown."""
+    return get_object_or_404(
+        WebhookDelivery.objects.select_related("subscription", "order"), pk=delivery_id
     )

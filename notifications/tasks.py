@@ -15,7 +15,7 @@ from django.conf import settings
 # imports the other as a module and looks names up when a task runs, so either
 # may be imported first.
 from notifications import updates
-from notifications.services import delivery, outbox
+from notifications.services import delivery, outbox, webhooks
 
 RETRY_ON = (smtplib.SMTPException, OSError, ConnectionError)
 
@@ -54,3 +54,16 @@ def run_bulk_job(job_id: int) -> str:
     """Run a bulk action on queue lines chunk by chunk; safe to run twice
     (`notifications.updates.bulk.bulk_job_run`). Returns the job's status."""
     return updates.bulk_job_run(job_id=job_id).status
+
+
+@shared_task(name="notifications.tasks.send_webhook_delivery", acks_late=True, ignore_result=True)
+def send_webhook_delivery(delivery_id: int) -> str:
+    """POST one outbound webhook; a failure schedules the next try itself
+    (`notifications.services.webhooks.webhook_delivery_send`)."""
+    return webhooks.webhook_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="notifications.tasks.send_due_webhook_deliveries", acks_late=True)
+def send_due_webhook_deliveries() -> int:
+    """The beat sweep of outbound webhooks: publish what is due; return how many."""
+    return webhooks.webhook_deliveries_sweep()

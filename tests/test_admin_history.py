@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from inventory.admin import HistoryWithoutRevertAdmin
 from inventory.models import Product, Warehouse
-from notifications.models import CompensationPolicy
+from notifications.models import CompensationPolicy, WebhookSubscription
 from notifications.updates import purchase_order_cancel
 from orders.checks import stock_problems
 from orders.models import Customer, OrderLine, SalesOrder, Shipment
@@ -36,7 +36,15 @@ pytestmark = pytest.mark.django_db
 USE_CASE_OWNED = {PurchaseOrder, PurchaseOrderLine, SalesOrder, OrderLine, Shipment}
 # Every field of these is on their change form, validated there: a revert is
 # the same edit as typing the old values in.
-REVERT_IS_AN_EDIT = {Customer, Product, Warehouse, Supplier, SupplierProduct, CompensationPolicy}
+REVERT_IS_AN_EDIT = {
+    Customer,
+    Product,
+    Warehouse,
+    Supplier,
+    SupplierProduct,
+    CompensationPolicy,
+    WebhookSubscription,
+}
 
 
 def admin_url(model: type[Model], view: str, *args: object) -> str:

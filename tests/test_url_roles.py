@@ -73,6 +73,7 @@ ARGUMENTS = {
     "supplier_id": 1,
     "notification_id": 1,
     "event_id": 1,
+    "delivery_id": 1,
     "line_id": 1,
     "job_id": 1,
     "token": "x",

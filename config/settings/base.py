@@ -359,6 +359,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    # Outbound webhooks to the shops' storefronts: what is due and nobody sends
+    # (a lost publish, a retry whose time came, a worker that died).
+    "send-due-webhook-deliveries": {
+        "task": "notifications.tasks.send_due_webhook_deliveries",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "sweep-overdue-purchase-orders": {
         "task": "notifications.tasks.sweep_overdue_purchase_orders",
         "schedule": crontab(hour=5, minute=30),
@@ -381,6 +388,18 @@ NOTIFICATION_REPUBLISH_AFTER_SECONDS = int(
 NOTIFICATION_SENDING_STALE_SECONDS = int(env_str("NOTIFICATION_SENDING_STALE_SECONDS") or 600)
 # The shop's currency (ISO 4217), on the staff pages and in the emails; IDR and
 # the other currencies without minor units are shown without decimals.
+# Outbound webhooks (notifications/services/webhooks.py): a POST times out after
+# WEBHOOK_TIMEOUT_SECONDS; a failed one is tried again after WEBHOOK_RETRY_BACKOFF
+# seconds doubling per attempt up to WEBHOOK_RETRY_BACKOFF_MAX, with jitter, and
+# is marked failed after WEBHOOK_MAX_ATTEMPTS tries.
+WEBHOOK_TIMEOUT_SECONDS = float(env_str("WEBHOOK_TIMEOUT_SECONDS") or 10)
+WEBHOOK_MAX_ATTEMPTS = int(env_str("WEBHOOK_MAX_ATTEMPTS") or 8)
+WEBHOOK_RETRY_BACKOFF = int(env_str("WEBHOOK_RETRY_BACKOFF") or 30)
+WEBHOOK_RETRY_BACKOFF_MAX = int(env_str("WEBHOOK_RETRY_BACKOFF_MAX") or 3600)
+# A row "sending" longer than this was left by a worker that died mid-POST.
+WEBHOOK_SENDING_STALE_SECONDS = int(env_str("WEBHOOK_SENDING_STALE_SECONDS") or 300)
+# A published task not claimed within this is published again by the sweep.
+WEBHOOK_REPUBLISH_AFTER_SECONDS = int(env_str("WEBHOOK_REPUBLISH_AFTER_SECONDS") or 300)
 SHOP_CURRENCY = (env_str("SHOP_CURRENCY") or env_str("NOTIFICATION_CURRENCY") or "EUR").upper()
 
 # Demo users and demo data are for the embedded and development modes only.

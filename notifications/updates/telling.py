@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
@@ -24,6 +25,7 @@ from notifications.models import (
 from notifications.services.discounts import discount_code_issue, discount_context
 from notifications.services.outbox import notification_enqueue
 from notifications.services.rendering import json_safe, notification_render
+from notifications.services.webhooks import webhook_events_write
 from orders.links import customer_link_token
 from orders.models import Cancellation, OrderLine, PaymentStatus, SalesOrder
 from orders.services import (
@@ -31,6 +33,9 @@ from orders.services import (
 )
 
 P = ParamSpec("P")
+
+# Set while a `telling_customers` block runs: the outermost one writes the webhook events.
+_telling: ContextVar[bool] = ContextVar("telling_customers", default=False)
 
 
 R = TypeVar("R")
@@ -52,10 +57,19 @@ def telling_customers_with_messages(
     use_case: Callable[P, R], *args: P.args, **kwargs: P.kwargs
 ) -> tuple[R, list[Notification]]:
     """`telling_customers`, also returning the messages it wrote or updated."""
-    with recording.changes_recorded() as recorded:
-        result = use_case(*args, **kwargs)
+    outermost = not _telling.get()
+    token = _telling.set(True)
+    try:
+        with recording.changes_recorded() as recorded:
+            result = use_case(*args, **kwargs)
+    finally:
+        _telling.reset(token)
     messages = promise_changes_notify(changes=recorded.promises)
     messages += lines_ready_notify(allocations=recorded.allocations)
+    if outermost:
+        # The shops' storefronts hear of the same changes (outbound webhooks);
+        # a block inside another writes nothing, the outer one has it all.
+        webhook_events_write(recorded=recorded)
     return result, messages
 
 

@@ -24,6 +24,7 @@ from orders.models import (
     OrderLine,
     SalesOrder,
 )
+from orders.services import recording
 from orders.services.allocation import queue_allocate
 from orders.services.promises import promises_recompute
 from orders.services.touching import orders_touch
@@ -55,6 +56,7 @@ def cancel_units(
         reason=reason[:255],
         cancelled_by=acting_user(by),
     )
+    recording.cancellation_record(cancellation.pk)
     return cancellation, released
 
 

@@ -51,7 +51,7 @@ from orders.services.promises import (
     promise_revisions_insert,
     promises_recompute,
 )
-from orders.services.recording import PromiseChange, promise_changes_record
+from orders.services.recording import PromiseChange, order_placed_record, promise_changes_record
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,7 @@ def order_place(
         if line.backordered and line.product_id not in joining
     ]
     promises_recompute(keys=queued, cause=cause)
+    order_placed_record(order.pk)
     return order
 
 

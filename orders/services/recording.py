@@ -51,6 +51,11 @@ class RecordedChanges:
 
     promises: list[PromiseChange] = field(default_factory=list)
     allocations: list[Allocation] = field(default_factory=list)
+    # Ids of the orders placed, shipments made and cancellations recorded: the
+    # shop's storefront hears of these (notifications' outbound webhooks).
+    orders_placed: list[int] = field(default_factory=list)
+    shipments: list[int] = field(default_factory=list)
+    cancellations: list[int] = field(default_factory=list)
 
 
 _recorders: ContextVar[tuple[RecordedChanges, ...]] = ContextVar("change_recorders", default=())
@@ -89,3 +94,21 @@ def promise_changes_record(changes: Sequence[PromiseChange]) -> None:
     """Tell every open `changes_recorded()` block of these promise changes."""
     for recorder in _recorders.get():
         recorder.promises.extend(changes)
+
+
+def order_placed_record(order_id: int) -> None:
+    """Tell every open `changes_recorded()` block an order was placed."""
+    for recorder in _recorders.get():
+        recorder.orders_placed.append(order_id)
+
+
+def shipment_record(shipment_id: int) -> None:
+    """Tell every open `changes_recorded()` block a shipment was made."""
+    for recorder in _recorders.get():
+        recorder.shipments.append(shipment_id)
+
+
+def cancellation_record(cancellation_id: int) -> None:
+    """Tell every open `changes_recorded()` block units were cancelled."""
+    for recorder in _recorders.get():
+        recorder.cancellations.append(cancellation_id)

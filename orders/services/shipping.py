@@ -24,6 +24,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from orders.services import recording
 from orders.services.touching import orders_touch
 
 
@@ -97,4 +98,5 @@ def shipment_create(
         stock_moves_apply(
             level=levels[(product_id, order.warehouse_id)], moves=product_moves, by=by
         )
+    recording.shipment_record(shipment.pk)
     return shipment

@@ -14,14 +14,16 @@ the test to run to regenerate them:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from notifications.models import Notification
-from orders.models import OrderLine
+from notifications.models import Notification, WebhookDelivery, WebhookSubscription
+from orders.models import OrderLine, SalesOrder
 from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
 from tests.browser.page_checks import (
     axe_violations,
@@ -50,9 +52,11 @@ def tour() -> list[Stop]:
     assert po is not None, "the demo shop has open purchase orders"
     message = Notification.objects.order_by("pk").first()
     assert message is not None, "the demo shop has sent messages"
+    webhook_deliveries_seed(waiting.order)
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
         Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
+        Stop("shop-deliveries", "service", reverse("shop-deliveries"), "Webhook deliveries"),
         Stop("queue", "service", reverse("queue"), "Backorder queue"),
         Stop("receiving", "warehouse", reverse("receiving"), "Receiving"),
         Stop(
@@ -108,6 +112,35 @@ def tour() -> list[Stop]:
         Stop("customers", "service", reverse("customers"), "Customers"),
         Stop("search", "service", reverse("search") + "?q=an", "Search"),
     ]
+
+
+def webhook_deliveries_seed(order: SalesOrder) -> None:
+    """A subscription with one delivery of each status, for the deliveries page."""
+    subscription = WebhookSubscription.objects.create(
+        url="https://storefront.example.com/webhooks/backorder-desk/events",
+        secret="demo",
+        channel=order.channel,
+    )
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            subscription=subscription,
+            event_id=f"tour-{status}",
+            event_type=event_type,
+            order=order,
+            payload={},
+            status=status,
+            attempts=attempts,
+            last_error=error,
+            response_status=code,
+            # not due: the embedded sweep on opening the page leaves it alone
+            next_attempt_at=timezone.now() + dt.timedelta(hours=1),
+        )
+        for event_type, status, attempts, error, code in [
+            ("order.backordered", "delivered", 1, "", 200),
+            ("order.promise_changed", "pending", 2, "URLError: connection refused", None),
+            ("order.shipped", "failed", 8, "DeliveryRefused: HTTP 502 Bad Gateway", 502),
+        ]
+    )
 
 
 def log_in(page, live_server, username: str) -> None:
