@@ -335,7 +335,7 @@ class WebhookEventType(models.TextChoices):
 
     BACKORDERED = "order.backordered", _("Order backordered")
     PROMISE_CHANGED = "order.promise_changed", _("Promised date changed")
-    READY = "order.ready", _("Lines ready to ship")
+    READY = "order.ready_to_ship", _("Lines ready to ship")
     SHIPPED = "order.shipped", _("Order shipped")
     CANCELLED = "order.cancelled", _("Units cancelled")
 
@@ -353,7 +353,9 @@ class WebhookSubscription(models.Model):
     secret = models.CharField(
         _("signing secret"),
         max_length=200,
-        help_text=_("Key of the HMAC-SHA256 in the X-BD-Signature header."),
+        help_text=_(
+            "Key of the webhook-signature HMAC (Standard Webhooks): whsec_<base64> or any text."
+        ),
     )
     channel = models.CharField(_("channel"), max_length=12, choices=Channel)
     event_types = models.JSONField(
@@ -438,5 +440,5 @@ class WebhookDelivery(models.Model):
 
     @property
     def delivery_id(self) -> str:
-        """The X-BD-Delivery header: this row, stable across retries."""
+        """The webhook-id header: this row, stable across retries."""
         return f"{self.event_id}.{self.subscription_id}"

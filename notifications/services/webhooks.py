@@ -23,9 +23,12 @@ How an event travels
    are due and that nobody works on, and re-claims rows a dead worker left in
    "sending".
 
-The request: `POST <url>` with `Content-Type: application/json`,
-`X-BD-Event: <type>`, `X-BD-Delivery: <event id>.<subscription id>` and
-`X-BD-Signature: base64(HMAC-SHA256(secret, raw body))`.
+The request: `POST <url>` with `Content-Type: application/json`, signed per
+Standard Webhooks (standardwebhooks.com): `webhook-id: <event id>.<subscription
+id>` (the same on every retry), `webhook-timestamp: <unix seconds>` and
+`webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>">`,
+keyed with the subscription's secret (a `whsec_…` secret is the base64 of the
+key, as the standard writes it; any other secret is used as UTF-8 bytes).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import hmac
 import json
 import logging
 import random
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -319,10 +323,23 @@ def _publish(delivery_id: int, *, countdown: float | None = None) -> bool:
 # --- sending ----------------------------------------------------------------
 
 
-def webhook_signature(*, secret: str, body: bytes) -> str:
-    """The X-BD-Signature header: base64 of HMAC-SHA256 over the raw body."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key of a subscription's secret: Standard Webhooks' `whsec_<base64>`
+    decoded, else the secret's UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+        except ValueError:
+            pass
+    return secret.encode()
+
+
+def webhook_signature(*, secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header: `v1,` and the base64 HMAC-SHA256 of
+    `<id>.<timestamp>.<body>` (Standard Webhooks)."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(webhook_signing_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
 
 
 def webhook_body(delivery: WebhookDelivery) -> bytes:
@@ -349,6 +366,7 @@ class DeliveryRefused(Exception):
 
 def _post(delivery: WebhookDelivery) -> int:
     body = webhook_body(delivery)
+    timestamp = int(time.time())
     url = delivery.subscription.url
     if not url.lower().startswith(("http://", "https://")):
         raise ValueError(f"Not an http(s) URL: {url}")
@@ -359,9 +377,14 @@ def _post(delivery: WebhookDelivery) -> int:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "BackorderDesk-Webhooks/1",
-            "X-BD-Event": delivery.event_type,
-            "X-BD-Delivery": delivery.delivery_id,
-            "X-BD-Signature": webhook_signature(secret=delivery.subscription.secret, body=body),
+            "webhook-id": delivery.delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": webhook_signature(
+                secret=delivery.subscription.secret,
+                message_id=delivery.delivery_id,
+                timestamp=timestamp,
+                body=body,
+            ),
         },
     )
     try:
@@ -441,7 +464,7 @@ def webhook_deliveries_sweep(*, now: dt.datetime | None = None, limit: int = SWE
 
     Re-claims rows left in "sending" for WEBHOOK_SENDING_STALE_SECONDS (a worker
     that died mid-POST: the receiver may get that one twice and can dedupe on
-    X-BD-Delivery)."""
+    webhook-id)."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.WEBHOOK_SENDING_STALE_SECONDS)
     republish = now - dt.timedelta(seconds=settings.WEBHOOK_REPUBLISH_AFTER_SECONDS)

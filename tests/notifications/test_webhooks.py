@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -191,14 +192,17 @@ def test_a_real_receiver_gets_order_backordered_signed(
     # then
     assert len(receiver.requests) == 1
     headers, body = receiver.requests[0]
-    expected = base64.b64encode(hmac.new(b"shop-secret", body, hashlib.sha256).digest()).decode()
-    assert headers["X-BD-Signature"] == expected
-    assert headers["X-BD-Event"] == "order.backordered"
-    assert headers["Content-Type"] == "application/json"
     delivery = WebhookDelivery.objects.get()
-    assert headers["X-BD-Delivery"] == delivery.delivery_id
+    # Standard Webhooks: v1 = base64 HMAC-SHA256 of "<id>.<timestamp>.<raw body>"
+    assert headers["webhook-id"] == delivery.delivery_id
+    stamp = int(headers["webhook-timestamp"])
+    assert abs(stamp - time.time()) < 60
+    signed = f"{delivery.delivery_id}.{stamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(b"shop-secret", signed, hashlib.sha256).digest())
+    assert headers["webhook-signature"] == "v1," + expected.decode()
+    assert headers["Content-Type"] == "application/json"
     event = json.loads(body)
-    assert event["order"]["number"] == order.number
+    assert (event["type"], event["order"]["number"]) == ("order.backordered", order.number)
     assert event["lines"][0]["sku"] == "LAMP-9"
     assert event["lines"][0]["backordered"] == 4
     assert delivery.status == WebhookDeliveryStatus.DELIVERED
@@ -207,11 +211,36 @@ def test_a_real_receiver_gets_order_backordered_signed(
 
 def test_the_signature_is_verifiable_with_the_secret() -> None:
     body = b'{"id":"x","type":"order.shipped"}'
-    signature = webhook_signature(secret="k", body=body)
+    signature = webhook_signature(secret="k", message_id="e1.1", timestamp=1700000000, body=body)
+    version, encoded = signature.split(",", 1)
+    assert version == "v1"
     assert hmac.compare_digest(
-        base64.b64decode(signature), hmac.new(b"k", body, hashlib.sha256).digest()
+        base64.b64decode(encoded),
+        hmac.new(b"k", b"e1.1.1700000000." + body, hashlib.sha256).digest(),
     )
-    assert webhook_signature(secret="other", body=body) != signature
+    assert (
+        webhook_signature(secret="other", message_id="e1.1", timestamp=1700000000, body=body)
+        != signature
+    )
+    # another moment or another message id signs differently (a replay is detectable)
+    assert (
+        webhook_signature(secret="k", message_id="e1.1", timestamp=1700000001, body=body)
+        != signature
+    )
+    assert (
+        webhook_signature(secret="k", message_id="e2.1", timestamp=1700000000, body=body)
+        != signature
+    )
+
+
+def test_a_whsec_secret_is_the_base64_of_its_key() -> None:
+    key = b"\x00\x01binary-key\xff"
+    secret = "whsec_" + base64.b64encode(key).decode()
+    body = b"{}"
+    expected = base64.b64encode(hmac.new(key, b"m.1.{}", hashlib.sha256).digest()).decode()
+    assert (
+        webhook_signature(secret=secret, message_id="m", timestamp=1, body=body) == "v1," + expected
+    )
 
 
 def test_a_500_is_retried_with_backoff_then_delivered_once(
@@ -243,7 +272,7 @@ def test_a_500_is_retried_with_backoff_then_delivered_once(
     assert delivery.status == WebhookDeliveryStatus.DELIVERED
     assert delivery.attempts == 2
     assert len(receiver.requests) == 2
-    assert receiver.requests[0][0]["X-BD-Delivery"] == receiver.requests[1][0]["X-BD-Delivery"]
+    assert receiver.requests[0][0]["webhook-id"] == receiver.requests[1][0]["webhook-id"]
     # and never again
     assert webhook_delivery_send(delivery_id=delivery.pk, now=later) == "delivered"
     assert webhook_deliveries_sweep(now=later + dt.timedelta(hours=1)) == 0

@@ -16,7 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--url", required=True, help="http(s) URL the events are posted to")
-        parser.add_argument("--secret", required=True, help="key of the X-BD-Signature HMAC")
+        parser.add_argument(
+            "--secret",
+            required=True,
+            help="key of the webhook-signature HMAC: whsec_<base64> or any text",
+        )
         parser.add_argument("--channel", required=True, choices=Channel.values)
         parser.add_argument(
             "--events",
