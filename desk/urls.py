@@ -83,7 +83,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     # shipping
     path("shipping/", shipping.shipping, name="shipping"),
+    path("shipping/pick-list/", shipping.pick_list, name="shipping-pick-list"),
     path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
+    path(
+        "shipping/<str:number>/packing-slip/",
+        shipping.packing_slip,
+        name="shipping-packing-slip",
+    ),
     # products
     path("products/<str:sku>/", products.product, name="product"),
     path("products/<str:sku>/adjust/", products.product_adjust, name="product-adjust"),

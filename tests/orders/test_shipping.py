@@ -97,12 +97,12 @@ def test_the_desk_sees_every_open_line_of_a_ready_order(
     # when
     with django_assert_num_queries(2):
         orders = list(shipping_orders())
-        lines = [line.pk for found in orders for line in found.open_lines]
+        lines = [line.pk for found in orders for line in found.open_lines]  # type: ignore[attr-defined]
 
     # then
     assert [found.pk for found in orders] == [order.pk]
     assert lines == [lamp.pk, chair.pk, rug.pk]
-    assert orders[0].has_waiting is True
+    assert orders[0].has_waiting is True  # type: ignore[attr-defined]
 
 
 def test_shipped_lines_leave_the_desk_and_the_warehouse_filters(shop: Shop) -> None:
@@ -111,7 +111,7 @@ def test_shipped_lines_leave_the_desk_and_the_warehouse_filters(shop: Shop) -> N
 
     found = shipping_order(number=order.number)
 
-    assert [line.pk for line in found.open_lines] == [chair.pk, rug.pk]
-    assert found.status_from(found.open_lines) == Status.BACKORDERED
+    assert [line.pk for line in found.open_lines] == [chair.pk, rug.pk]  # type: ignore[attr-defined]
+    assert found.status_from(found.open_lines) == Status.BACKORDERED  # type: ignore[attr-defined]
     assert list(shipping_orders(warehouse_id=shop.warehouse.pk)) == [found]
     assert list(shipping_orders(warehouse_id=shop.warehouse.pk + 1000)) == []
