@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from notifications.models import Notification
 from orders.models import OrderLine
+from orders.selectors.shipping import shipping_orders
 from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
 from tests.browser.page_checks import (
     axe_violations,
@@ -50,6 +51,8 @@ def tour() -> list[Stop]:
     assert po is not None, "the demo shop has open purchase orders"
     message = Notification.objects.order_by("pk").first()
     assert message is not None, "the demo shop has sent messages"
+    ready = shipping_orders().first()
+    assert ready is not None, "the demo shop has orders ready to ship"
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
         Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
@@ -62,6 +65,13 @@ def tour() -> list[Stop]:
             f"Receive {po.number}",
         ),
         Stop("shipping", "warehouse", reverse("shipping"), "Ready to ship"),
+        Stop("pick-list", "warehouse", reverse("shipping-pick-list"), "Pick list"),
+        Stop(
+            "packing-slip",
+            "warehouse",
+            reverse("shipping-packing-slip", args=[ready.number]),
+            f"Packing slip {ready.number}",
+        ),
         Stop("purchase-orders", "purchasing", reverse("purchase-orders"), "Purchase orders"),
         Stop(
             "purchase-order-new",
