@@ -16,6 +16,8 @@ from orders.models import SalesOrder, Shipment
 from orders.services.intake import LineRequest
 from suppliers.models import PurchaseOrder
 from suppliers.services import PurchaseLineRequest
+from tests.browser.page_checks import AXE
+from tests.conftest import SCREENSHOT_DIR
 from tests.factories import CustomerFactory, ProductFactory, SupplierFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,3 +126,36 @@ def test_shipping_part_of_an_order_whose_lines_wait(live_server, page, screensho
     shipment = Shipment.objects.get(order=order)
     assert [(s.order_line_id, s.quantity) for s in shipment.lines.all()] == [(lamp.pk, 2)]
     assert rug.pk not in [s.order_line_id for s in shipment.lines.all()]
+
+
+TARGET_SIZE = """async () => (await axe.run(document, {runOnly: ['target-size']})).violations
+    .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
+
+
+def test_the_demo_shops_warehouse_pages_have_touch_sized_targets(live_server, page):
+    """axe's target-size rule (WCAG 2.2, not in its default run) on the
+    warehouse pages of the demo shop at both widths; a viewport screenshot of
+    the shipping desk's first orders (the full page is long)."""
+    call_command("load_demo", verbosity=0)
+    po = PurchaseOrder.objects.filter(status="ordered").order_by("number").first()
+    first = SalesOrder.objects.filter(lines__allocated__gt=0).order_by("placed_at", "pk").first()
+    assert po is not None and first is not None
+    log_in(page, live_server, "warehouse")
+    paths = [
+        "/shipping/",
+        "/shipping/pick-list/",
+        f"/shipping/{first.number}/packing-slip/",
+        "/receiving/",
+        f"/purchase-orders/{po.number}/receive/",
+    ]
+    problems = []
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.evaluate(AXE.read_text())
+            problems += [f"{path} {width_name}: {v}" for v in page.evaluate(TARGET_SIZE)]
+        page.goto(f"{live_server.url}/shipping/")
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"flow-ship-demo-{width_name}.png"))
+    assert not problems, "\n".join(problems)
