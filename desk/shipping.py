@@ -24,8 +24,9 @@ from desk.roles import role_required_for
 from desk.shared import form_errors_from, is_fragment_request
 from desk.warehouse_filter import warehouse_filter
 from notifications import updates
-from orders.models import SalesOrder
+from orders.models import SalesOrder, ShipPreference
 from orders.selectors.shipping import shipping_order, shipping_orders
+from orders.services.shipping import order_ship_preference_set
 
 SHIPPING_TEMPLATE = "desk/shipping.html"
 
@@ -94,6 +95,7 @@ def order_ship(request: HttpRequest, number: str) -> HttpResponse:
     form = ShipOrderForm(request.POST, lines=order.open_lines)  # type: ignore[attr-defined]
     shipment = None
     if form.is_valid() and form.holds:
+        order_ship_preference_set(order=order, preference=ShipPreference.HOLD, by=request.user)  # type: ignore[arg-type]
         notice = _("%(number)s is held until complete: nothing shipped.") % {"number": order.number}
         if not is_fragment_request(request):
             messages.info(request, notice)
@@ -151,7 +153,8 @@ def order_ship(request: HttpRequest, number: str) -> HttpResponse:
 @require_GET
 def pick_list(request: HttpRequest) -> HttpResponse:
     """The ready units of the orders on the shipping page (same page, same
-    warehouse), by warehouse, then product, then order: one walk of the shelves."""
+    warehouse), by warehouse, then product, then order: one walk of the
+    shelves. An order held until complete is not picked while lines wait."""
     context = _page(request)
     picks = sorted(
         (
@@ -162,6 +165,7 @@ def pick_list(request: HttpRequest) -> HttpResponse:
                 "order": order,
             }
             for order in context["orders"]
+            if not (order.has_waiting and order.ship_preference == ShipPreference.HOLD)
             for line in order.open_lines
             if line.allocated
         ),

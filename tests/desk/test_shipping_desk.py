@@ -13,7 +13,7 @@ from django.urls import reverse
 from config.roles import Role
 from inventory.models import Warehouse
 from notifications import updates
-from orders.models import OrderLine, SalesOrder, Shipment
+from orders.models import OrderLine, SalesOrder, Shipment, ShipPreference
 from orders.services.intake import LineRequest
 from tests.conftest import Shop
 
@@ -95,18 +95,30 @@ def test_ships_the_chosen_lines_and_quantities(
     assert (chair.allocated, chair.shipped) == (3, 0)
 
 
-def test_hold_until_complete_ships_nothing_and_says_so(
-    mixed: tuple[SalesOrder, list[OrderLine]], client_as: Callable[..., Client], unchanged
+def test_hold_until_complete_ships_nothing_and_is_remembered(
+    mixed: tuple[SalesOrder, list[OrderLine]], client_as: Callable[..., Client]
 ) -> None:
+    # given
     order, _lines = mixed
+    client = client_as(Role.WAREHOUSE)
 
-    with unchanged():
-        response = ship(client_as(Role.WAREHOUSE), order, {"ship_choice": "hold"})
+    # when
+    response = ship(client, order, {"ship_choice": "hold"})
 
+    # then: nothing shipped, the order held, the desk and the pick list know it
     html = response.content.decode()
     assert response.status_code == 200
     assert "held until complete: nothing shipped" in html
     assert 'name="ship_choice" value="hold" checked' in html
+    assert not Shipment.objects.exists()
+    order.refresh_from_db()
+    assert order.ship_preference == ShipPreference.HOLD
+    desk = card(client.get("/shipping/").content.decode(), order)
+    assert "held until complete" in desk and 'value="hold" checked' in desk
+    assert order.number not in client.get(reverse("shipping-pick-list")).content.decode()
+    # staff may still ship what is ready (the customer agreed on the phone)
+    shipped = ship(client, order, {"ship_choice": "ready", "tracking_number": "TRK-1"})
+    assert "Shipped" in shipped.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from orders.checks import stock_problems
-from orders.models import OrderLine, SalesOrder, Status
+from orders.models import OrderLine, SalesOrder, ShipPreference, Status
 from orders.selectors.shipping import shipping_order, shipping_orders
 from orders.services.intake import LineRequest, order_place
-from orders.services.shipping import shipment_create
+from orders.services.shipping import order_ship_preference_set, shipment_create
 from tests.conftest import Shop
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +115,23 @@ def test_shipped_lines_leave_the_desk_and_the_warehouse_filters(shop: Shop) -> N
     assert found.status_from(found.open_lines) == Status.BACKORDERED  # type: ignore[attr-defined]
     assert list(shipping_orders(warehouse_id=shop.warehouse.pk)) == [found]
     assert list(shipping_orders(warehouse_id=shop.warehouse.pk + 1000)) == []
+
+
+def test_an_order_can_be_held_until_complete_and_released(shop: Shop) -> None:
+    order, _lines = three_lines(shop)
+    assert order.ship_preference == ShipPreference.NOT_SAID
+
+    order_ship_preference_set(order=order, preference=ShipPreference.HOLD, by=shop.clerk)
+
+    order.refresh_from_db()
+    assert order.ship_preference == ShipPreference.HOLD
+    assert order.history.first().history_user == shop.clerk
+    order_ship_preference_set(order=order, preference=ShipPreference.SHIP_READY, by=shop.clerk)
+    assert shipping_order(number=order.number).ship_preference == ShipPreference.SHIP_READY
+
+
+def test_an_unknown_ship_preference_is_refused(shop: Shop, unchanged) -> None:
+    order, _lines = three_lines(shop)
+
+    with unchanged(), pytest.raises(ValidationError, match="Choose to ship"):
+        order_ship_preference_set(order=order, preference="maybe", by=shop.clerk)
