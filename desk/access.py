@@ -91,6 +91,8 @@ ACCESS: dict[str, Access] = {
     # /shipping/: warehouse only.
     "shipping": _view(W),
     "order-ship": _act(W),
+    "shipping-pick-list": _view(W),
+    "shipping-packing-slip": _view(W),
     # /products/<sku>/: everyone views; warehouse adjusts stock.
     "product": _view(*ALL),
     "product-adjust": _act(W),

@@ -24,6 +24,7 @@ from desk.pagination import table_paginate
 from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.tables.receiving import ReceivingTable
+from desk.warehouse_filter import warehouse_filter
 from notifications import updates
 from orders.selectors.purchasing import (
     purchase_order_for_receiving,
@@ -42,15 +43,17 @@ from suppliers.models import (
 @role_required_for("receiving")
 @require_GET
 def receiving(request: HttpRequest) -> HttpResponse:
-    """The open purchase orders, soonest expected first, each linking to its receive form."""
+    """The open purchase orders, soonest expected first, each linking to its
+    receive form; in the warehouse the page remembers (shared with shipping)."""
+    where = warehouse_filter(request)
     table = ReceivingTable(
-        receiving_purchase_orders(),
+        receiving_purchase_orders(warehouse_id=where.warehouse_id),
         empty_text=_("No purchase order is waiting to be received."),
     )
     table_paginate(table, request.GET.get("page"))
     fragment = bool(request.htmx) and not request.htmx.history_restore_request  # type: ignore[attr-defined]
     template = "desk/receiving.html#receiving-table" if fragment else "desk/receiving.html"
-    response = render(request, template, {"table": table})
+    response = render(request, template, {"table": table, "where": where})
     patch_vary_headers(response, ["HX-Request"])
     return response
 

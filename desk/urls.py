@@ -105,7 +105,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     # shipping
     path("shipping/", shipping.shipping, name="shipping"),
+    path("shipping/pick-list/", shipping.pick_list, name="shipping-pick-list"),
     path("shipping/<str:number>/ship/", shipping.order_ship, name="order-ship"),
+    path(
+        "shipping/<str:number>/packing-slip/",
+        shipping.packing_slip,
+        name="shipping-packing-slip",
+    ),
     # lists and search (before the detail pages: "orders/" is not an order number)
     path("products/", lists.products, name="products"),
     path("orders/", lists.orders, name="orders"),

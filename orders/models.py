@@ -88,6 +88,15 @@ class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
 
 
+class ShipPreference(models.TextChoices):
+    """Whether an order with lines still waiting ships what is ready or waits
+    for everything. Blank: nobody has said (the shipping desk ships what is ready)."""
+
+    NOT_SAID = "", _("Not said")
+    SHIP_READY = "ship_ready", _("Ship what is ready")
+    HOLD = "hold", _("Hold until complete")
+
+
 class SalesOrder(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
@@ -102,6 +111,13 @@ class SalesOrder(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ship_preference = models.CharField(
+        _("ship preference"),
+        max_length=10,
+        choices=ShipPreference,
+        blank=True,
+        default=ShipPreference.NOT_SAID,
     )
     # When a customer-visible part of the order last changed: placed, a line's
     # promise moved, units allocated, shipped or cancelled. The storefront polls

@@ -33,8 +33,9 @@ from suppliers.models import (
 )
 
 
-def receiving_purchase_orders() -> QuerySet[PurchaseOrder]:
-    """The open purchase orders the warehouse can receive, soonest expected first.
+def receiving_purchase_orders(*, warehouse_id: int | None = None) -> QuerySet[PurchaseOrder]:
+    """The open purchase orders the warehouse can receive (into one warehouse
+    if given), soonest expected first.
 
     Each carries `next_expected` (the earliest expected date of a line still
     outstanding, else the order's own date), `open_lines` and
@@ -42,9 +43,11 @@ def receiving_purchase_orders() -> QuerySet[PurchaseOrder]:
     """
 
     still_expected = Q(lines__received__lt=F("lines__ordered"))
+    orders = PurchaseOrder.objects.filter(status__in=OPEN_PO_STATUSES)
+    if warehouse_id is not None:
+        orders = orders.filter(warehouse_id=warehouse_id)
     return (
-        PurchaseOrder.objects.filter(status__in=OPEN_PO_STATUSES)
-        .select_related("supplier", "warehouse")
+        orders.select_related("supplier", "warehouse")
         .annotate(
             next_expected=Coalesce(
                 Min("lines__expected_date", filter=still_expected), F("expected_date")

@@ -1,54 +1,64 @@
-"""Reads of the shipping desk: orders with allocated units."""
+"""Reads of the shipping desk: orders with allocated units, with every open line."""
 
 from __future__ import annotations
 
 from django.db.models import (
     Exists,
+    F,
     OuterRef,
     Prefetch,
     QuerySet,
 )
 from django.shortcuts import get_object_or_404
 
+from inventory.models import Warehouse
 from orders.models import (
     OrderLine,
     SalesOrder,
 )
 
 
-def shipping_orders() -> QuerySet[SalesOrder]:
+def _open_lines() -> QuerySet[OrderLine]:
+    """Lines with units neither shipped nor cancelled: ready, partly ready or waiting."""
+    return (
+        OrderLine.objects.filter(ordered__gt=F("shipped") + F("cancelled"))
+        .select_related("product")
+        .order_by("pk")
+    )
+
+
+def _with_lines(orders: QuerySet[SalesOrder]) -> QuerySet[SalesOrder]:
+    return (
+        orders.select_related("customer", "warehouse")
+        .annotate(has_waiting=Exists(OrderLine.objects.backordered().filter(order=OuterRef("pk"))))
+        .prefetch_related(Prefetch("lines", queryset=_open_lines(), to_attr="open_lines"))
+    )
+
+
+def shipping_orders(*, warehouse_id: int | None = None) -> QuerySet[SalesOrder]:
     """Orders with allocated units, oldest placed first, ready for the shipping page.
 
-    Each order carries `ready_lines`: its lines with allocated units, with their
-    products, in line order (one prefetch query for the whole page). The
-    customer and warehouse come in the same query as the orders. Slice it:
-    the page never counts.
+    Each order carries `open_lines`: every line not yet shipped or cancelled —
+    ready, partly ready and still waiting (with its promise) — with its
+    product, in line order (one prefetch query for the whole page), and
+    `has_waiting`: whether any line still waits for units. The customer and
+    warehouse come in the same query as the orders. Slice it: the page never
+    counts.
     """
-    return (
-        SalesOrder.objects.filter(
-            Exists(OrderLine.objects.ready_to_ship().filter(order=OuterRef("pk")))
-        )
-        .select_related("customer", "warehouse")
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=OrderLine.objects.ready_to_ship().select_related("product").order_by("pk"),
-                to_attr="ready_lines",
-            )
-        )
-        .order_by("placed_at", "pk")
+    orders = SalesOrder.objects.filter(
+        Exists(OrderLine.objects.ready_to_ship().filter(order=OuterRef("pk")))
     )
+    if warehouse_id is not None:
+        orders = orders.filter(warehouse_id=warehouse_id)
+    return _with_lines(orders).order_by("placed_at", "pk")
 
 
 def shipping_order(*, number: str) -> SalesOrder:
-    """One order with its `ready_lines` (possibly none left), 404 if unknown."""
-    return get_object_or_404(
-        SalesOrder.objects.select_related("customer", "warehouse").prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=OrderLine.objects.ready_to_ship().select_related("product").order_by("pk"),
-                to_attr="ready_lines",
-            )
-        ),
-        number=number,
-    )
+    """One order with its `open_lines` and `has_waiting` (possibly nothing
+    ready any more), 404 if unknown."""
+    return get_object_or_404(_with_lines(SalesOrder.objects.all()), number=number)
+
+
+def shipping_warehouses() -> list[Warehouse]:
+    """The warehouses a shipping or receiving page may be filtered by, by code."""
+    return list(Warehouse.objects.order_by("code"))

@@ -23,6 +23,7 @@ from orders.models import (
     SalesOrder,
     Shipment,
     ShipmentLine,
+    ShipPreference,
 )
 from orders.services import recording
 from orders.services.touching import orders_touch
@@ -100,3 +101,24 @@ def shipment_create(
         )
     recording.shipment_record(shipment.pk)
     return shipment
+
+
+@retry_on_conflict()
+@transaction.atomic
+def order_ship_preference_set(*, order: SalesOrder, preference: str, by: User | None) -> SalesOrder:
+    """Record whether an order with lines still waiting ships what is ready or
+    is held until complete (staff overriding or recording the customer's wish).
+
+    An unknown preference raises ValidationError and changes nothing.
+    """
+    if preference not in ShipPreference.values:
+        raise ValidationError(
+            {"ship_choice": _("Choose to ship what is ready or to hold until complete.")}
+        )
+    locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if locked.ship_preference != preference:
+        locked.ship_preference = preference
+        locked._history_user = acting_user(by)  # type: ignore[attr-defined]
+        locked.save(update_fields=["ship_preference", "updated_at"])
+    order.ship_preference = locked.ship_preference
+    return locked

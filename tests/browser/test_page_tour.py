@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from notifications.models import Notification, WebhookDelivery, WebhookSubscription
 from orders.models import OrderLine, SalesOrder
+from orders.selectors.shipping import shipping_orders
 from suppliers.models import OPEN_PO_STATUSES, PurchaseOrder
 from tests.browser.page_checks import (
     axe_violations,
@@ -53,6 +54,8 @@ def tour() -> list[Stop]:
     message = Notification.objects.order_by("pk").first()
     assert message is not None, "the demo shop has sent messages"
     webhook_deliveries_seed(waiting.order)
+    ready = shipping_orders().first()
+    assert ready is not None, "the demo shop has orders ready to ship"
     return [
         Stop("dashboard", "purchasing", reverse("dashboard"), "Dashboard"),
         Stop("shop-events", "purchasing", reverse("shop-events"), "Shop events"),
@@ -66,6 +69,13 @@ def tour() -> list[Stop]:
             f"Receive {po.number}",
         ),
         Stop("shipping", "warehouse", reverse("shipping"), "Ready to ship"),
+        Stop("pick-list", "warehouse", reverse("shipping-pick-list"), "Pick list"),
+        Stop(
+            "packing-slip",
+            "warehouse",
+            reverse("shipping-packing-slip", args=[ready.number]),
+            f"Packing slip {ready.number}",
+        ),
         Stop("purchase-orders", "purchasing", reverse("purchase-orders"), "Purchase orders"),
         Stop(
             "purchase-order-new",

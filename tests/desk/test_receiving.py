@@ -149,7 +149,7 @@ def test_list_query_count_is_fixed(
         PurchaseOrderLineFactory.create(purchase_order=order)
     client = client_as(Role.WAREHOUSE)
 
-    with django_assert_max_num_queries(4):  # session, user, groups, the list
+    with django_assert_max_num_queries(5):  # session, user, groups, warehouses, the list
         response = client.get(RECEIVING)
 
     assert len(row_numbers(response)) == 40

@@ -93,13 +93,15 @@ def test_lists_orders_with_allocated_units_oldest_first(
     assert waiting.number not in html
     old_card = html.split(f'id="ship-order-{older.pk}"')[1].split("</article>")[0]
     assert "OLD-1" in old_card and "Old chair" in old_card
-    assert '<td class="num">3</td>' in old_card
-    assert "partial: 4 still backordered" in old_card
-    assert older.customer.name in old_card and "MAIN" in old_card
+    assert '<td class="num ready" data-label="Ready">3</td>' in old_card
+    assert "4 waiting" in old_card and "some lines still waiting" in old_card
+    assert older.customer.name in old_card and shop.warehouse.name in old_card
     assert f'hx-post="/shipping/{older.number}/ship/"' in old_card
-    assert 'name="tracking_number"' in old_card and "required" in old_card
+    assert 'name="tracking_number"' in old_card
+    assert 'name="ship_choice" value="ready" checked' in old_card
     new_card = html.split(f'id="ship-order-{newer.pk}"')[1].split("</article>")[0]
-    assert "still backordered" not in new_card
+    assert "some lines still waiting" not in new_card and "complete" in new_card
+    assert 'name="ship_choice"' not in new_card
 
 
 def test_htmx_gets_only_the_list(shop: Shop, client_as: Callable[..., Client]) -> None:
@@ -130,10 +132,10 @@ def test_pages_of_fifty_with_a_next_link_and_a_fixed_query_count(
     shop.receive(item, 52)
     client = client_as(Role.WAREHOUSE)
 
-    # when: session, user, groups, orders, their lines
-    with django_assert_max_num_queries(5):
+    # when: session, user, groups, warehouses (the filter), orders, their lines
+    with django_assert_max_num_queries(6):
         first = client.get(SHIPPING)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         second = client.get(SHIPPING + "?page=2")
 
     # then
