@@ -329,12 +329,16 @@ def promise_revisions_insert(changes: Sequence[PromiseChange], *, cause: str) ->
                 "(line_id, old_date, new_date, old_is_estimate, new_is_estimate, cause, "
                 "covered_by, created_at) "
                 "SELECT r.line_id, r.old_date, r.new_date, r.old_is_estimate, r.new_is_estimate, "
-                "%s, r.covered_by, statement_timestamp() "
+                "%s, r.covered_by, %s "
                 "FROM unnest(%s::bigint[], %s::date[], %s::date[], %s::boolean[], "
                 "%s::boolean[], %s::varchar[]) "
                 "AS r(line_id, old_date, new_date, old_is_estimate, new_is_estimate, covered_by)",
                 [
                     cause[:120],
+                    # The application's clock, as every other timestamp of the
+                    # same change (and the demo's and simulation's moved clock):
+                    # statement_timestamp() stamped the database's wall clock.
+                    timezone.now(),
                     [c.line_id for c in changes],
                     [c.old_date for c in changes],
                     [c.new_date for c in changes],
