@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from desk.widgets import Select
 from inventory.models import BackorderPolicy, Product, Warehouse
+from notifications.accuracy import REASONS
+from notifications.shipped_lines import orders_shipped
 from orders.models import Channel, Customer, Language, OrderLine, SalesOrder, Tier
 from orders.selectors.lists import orders_open, orders_ready, orders_waiting, products_short
 
@@ -97,6 +99,19 @@ ORDER_STATUS_CHOICES = [
 ]
 
 
+SHIPPED_CHOICES = [
+    ("any", _("Any line shipped")),
+    ("promised", _("Lines with a promise")),
+    ("kept_first", _("Shipped by the first promise")),
+    ("late_first", _("Shipped after the first promise")),
+    ("late_latest", _("Shipped after the latest promise")),
+    ("first_shipped", _("First shipment")),
+    ("complete_first", _("Complete in the first shipment")),
+    ("split", _("Not complete in the first shipment")),
+]
+BROKE_CHOICES = [(code, label) for code, label, _how in REASONS]
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -163,6 +178,43 @@ class OrderListFilter(_ListFilter):
         if value >= dt.date.max - dt.timedelta(days=1):
             return orders
         return orders.filter(placed_at__lt=_start_of(value + dt.timedelta(days=1)))
+
+    # --- shipped: the lists the dashboard's figures count (issue 16) ---------------
+    shipped_from = django_filters.DateFilter(
+        label=_("Shipped from"), method="filter_shipped_range", widget=_date_input()
+    )
+    shipped_to = django_filters.DateFilter(
+        label=_("Shipped until"), method="filter_shipped_range", widget=_date_input()
+    )
+    shipped = django_filters.ChoiceFilter(
+        label=_("Shipped lines"),
+        choices=SHIPPED_CHOICES,
+        method="filter_shipped_range",
+        empty_label=_("Any shipment"),
+        widget=Select,
+    )
+    broke = django_filters.ChoiceFilter(
+        label=_("Promise broken by"),
+        choices=BROKE_CHOICES,
+        method="filter_shipped_range",
+        empty_label=_("Any reason"),
+        widget=Select,
+    )
+
+    def filter_shipped_range(self, orders: QuerySet[SalesOrder], name: str, value: Any):
+        # The four shipped filters narrow together (filter_queryset), once.
+        return orders
+
+    def filter_queryset(self, queryset: QuerySet[SalesOrder]) -> QuerySet[SalesOrder]:
+        orders = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        first, last = data.get("shipped_from"), data.get("shipped_to")
+        kind, reason = data.get("shipped") or "", data.get("broke") or ""
+        if not (first or last or kind or reason):
+            return orders
+        return orders.filter(
+            pk__in=orders_shipped(first_day=first, last_day=last, kind=kind or "any", reason=reason)
+        )
 
 
 class CustomerListFilter(_ListFilter):

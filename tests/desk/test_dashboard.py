@@ -84,11 +84,12 @@ def test_an_empty_shop_says_what_to_do(client_as: Callable[..., Client]) -> None
     page = client_as(Role.PURCHASING).get(reverse("dashboard")).content.decode()
 
     assert "No order line is waiting for units" in page
-    assert "No order lines were placed in the last 30 days" in page
-    assert "No line with a promised date shipped in the last 90 days" in page
-    assert "No expected date moved later in the last 90 days" in page
+    assert "No order line had its first shipment in these 90 days" in page
+    assert "No line with a promised date shipped in these 90 days" in page
+    assert "No promise broke in the range" in page
+    assert "No expected date moved later in the range" in page
     assert "No purchase order line is fully received yet" in page
-    assert "Nothing issued in the last 30 days" in page
+    assert "Nothing issued in these 90 days" in page
     assert "<svg" not in page
 
 

@@ -15,15 +15,13 @@ from notifications.dashboard import (
     backlog_now,
     compensation_issued,
     dashboard_kpis,
-    line_fill_rate,
-    promises_kept,
     supplier_on_time,
     supplier_slips,
     top_backordered_products,
     waiting_age_buckets,
 )
 from notifications.models import DiscountCode, Notification, NotificationKind, NotificationStatus
-from orders.models import OrderLine, SalesOrder, Shipment
+from orders.models import OrderLine
 from orders.services.receiving import purchase_order_receive
 from suppliers.models import ExpectedDateRevision, PurchaseOrder, PurchaseOrderLine
 from suppliers.services import PurchaseLineRequest, purchase_order_create
@@ -54,7 +52,7 @@ def waiting_line(*, placed: dt.datetime, product: Any = None, **quantities: int)
 # --- each KPI on a small, hand-built shop ------------------------------------------
 
 
-def test_backlog_ages_fill_rate_and_top_products() -> None:
+def test_backlog_ages_and_top_products() -> None:
     # given
     sofa, lamp, rug, vase = (
         ProductFactory.create(sku=s) for s in ("B-SOFA", "A-LAMP", "C-RUG", "D-VASE")
@@ -78,8 +76,6 @@ def test_backlog_ages_fill_rate_and_top_products() -> None:
         ("31–60 d", 1, 3),
         ("> 60 d", 1, 1),
     ]
-    fill = line_fill_rate()
-    assert (fill.placed, fill.not_waiting, fill.percent) == (4, 1, 25)
     top = top_backordered_products()
     assert [(p.sku, p.units, p.lines) for p in top] == [
         ("B-SOFA", 7, 2),
@@ -98,54 +94,6 @@ def test_age_buckets_count_whole_days_on_the_shop_calendar() -> None:
     waiting_line(placed=days_ago(61, hour=23), ordered=1)  # 61 days: > 60
 
     assert [b.lines for b in waiting_age_buckets(today=today)] == [1, 1, 0, 1, 1]
-
-
-def test_promises_kept_compare_the_latest_shipment_with_the_first_promise(shop) -> None:
-    # given: five orders shipped through the services, then their promises set
-    product = shop.product()
-    shop.receive(product, 20)
-    today = timezone.localdate()
-
-    def shipped_order(first_promise: dt.date | None, *, quantity: int = 1) -> SalesOrder:
-        order = shop.order(product, quantity)
-        updates.shipment_create(order=order, tracking_number=f"T-{order.pk}", by=shop.clerk)
-        order.lines.update(first_promised_date=first_promise)
-        return order
-
-    shipped_order(today + dt.timedelta(days=1))  # kept
-    shipped_order(today)  # kept: shipped on the promised day
-    shipped_order(today - dt.timedelta(days=3))  # late
-    shipped_order(None)  # never promised: not counted
-    old = shipped_order(today - dt.timedelta(days=200))  # shipped too long ago
-    Shipment.objects.filter(order=old).update(shipped_at=timezone.now() - dt.timedelta(days=100))
-    # Two shipments: the first before the promise, the last after it: late.
-    split = shop.order(product, 2)
-    line = split.lines.get()
-    first = updates.shipment_create(
-        order=split, tracking_number="T-A", by=shop.clerk, quantities={line.pk: 1}
-    )
-    Shipment.objects.filter(pk=first.pk).update(shipped_at=timezone.now() - dt.timedelta(days=5))
-    updates.shipment_create(order=split, tracking_number="T-B", by=shop.clerk)
-    split.lines.update(first_promised_date=today - dt.timedelta(days=2))
-
-    # then
-    promises = promises_kept()
-    assert (promises.shipped, promises.kept, promises.percent) == (4, 2, 50)
-
-
-def test_promises_kept_by_the_latest_promise_count_the_date_last_told(shop) -> None:
-    # given: two shipped lines that slipped once; one shipped by its new date
-    product = shop.product()
-    shop.receive(product, 5)
-    today = timezone.localdate()
-    for latest in (today, today - dt.timedelta(days=1)):
-        order = shop.order(product, 1)
-        updates.shipment_create(order=order, tracking_number=f"T-{order.pk}", by=shop.clerk)
-        order.lines.update(first_promised_date=today - dt.timedelta(days=5), promised_date=latest)
-
-    # then
-    promises = promises_kept()
-    assert (promises.kept, promises.kept_latest, promises.percent_latest) == (0, 1, 50)
 
 
 def test_slips_count_later_moves_per_supplier_in_the_last_90_days(shop) -> None:
@@ -294,7 +242,8 @@ def build_lines(count: int) -> None:
     )
 
 
-def test_dashboard_kpis_runs_nine_queries(django_assert_num_queries: Any) -> None:
+def test_dashboard_kpis_runs_seven_queries(django_assert_num_queries: Any) -> None:
+    # promise accuracy and the fill rate: tests/notifications/test_accuracy.py
     build_lines(30)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         dashboard_kpis()
