@@ -36,15 +36,17 @@ def lines_shipped(
     """The lines a dashboard figure counts, shipped from `first_day` to `last_day`
     (either may be open): `any` line with a shipment then; `promised` lines
     whose last shipment left then (the promise figures), of them `kept_first`,
-    `late_first`, `late_latest`; lines first shipped then (the fill rate),
+    `late_first`, `kept_latest`, `late_latest`; lines first shipped then (the fill rate),
     of them `complete_first` or `split`."""
     since, until = _bound(first_day), _bound(last_day, after=True)
-    if kind in ("promised", "kept_first", "late_first", "late_latest"):
+    if kind in ("promised", "kept_first", "late_first", "kept_latest", "late_latest"):
         lines = promised_lines_shipped(since=since, until=until)
         if kind == "kept_first":
             return lines.filter(last_shipped_on__lte=F("first_promised_date"))
         if kind == "late_first":
             return lines.filter(last_shipped_on__gt=F("first_promised_date"))
+        if kind == "kept_latest":
+            return lines.filter(last_shipped_on__lte=F("promised_date"))
         if kind == "late_latest":
             return lines.filter(last_shipped_on__gt=F("promised_date"))
         return lines

@@ -32,8 +32,12 @@ class DashboardRangeForm(forms.Form):
 
     period = forms.ChoiceField(label=_("Range"), choices=PERIODS, required=False, widget=Select)
 
-    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: Any = None, *args: Any, today: dt.date | None = None, **kwargs: Any
+    ) -> None:
+        if data is not None and not any(data.get(name) for name in ("period", "from", "to")):
+            data = {"period": str(DEFAULT_RANGE_DAYS)}  # nothing asked: the default, shown chosen
+        super().__init__(data, *args, **kwargs)
         self.today = today or timezone.localdate()
         # "from" is a Python keyword: the fields are added by name.
         self.fields["from"] = forms.DateField(label=_("From"), required=False, widget=_date_input())

@@ -104,6 +104,7 @@ SHIPPED_CHOICES = [
     ("promised", _("Lines with a promise")),
     ("kept_first", _("Shipped by the first promise")),
     ("late_first", _("Shipped after the first promise")),
+    ("kept_latest", _("Shipped by the latest promise")),
     ("late_latest", _("Shipped after the latest promise")),
     ("first_shipped", _("First shipment")),
     ("complete_first", _("Complete in the first shipment")),
