@@ -5,11 +5,13 @@ tests/notifications/test_dashboard.py."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,8 +20,9 @@ from django.utils import timezone
 
 from config.roles import Role
 from notifications import updates
-from orders.models import OrderLine
+from orders.models import OrderLine, Shipment, ShipmentLine
 from orders.services.receiving import purchase_order_receive
+from tests.factories import OrderLineFactory, SalesOrderFactory
 from tests.notifications.test_dashboard import build_lines, days_ago, waiting_line
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +162,172 @@ def test_chart_coordinates_stay_numbers_in_dutch(client_as: Callable[..., Client
 
     coordinates = re.findall(r' (?:x|y|width|height)="([^"]+)"', page)
     assert coordinates and all(re.fullmatch(r"-?\d+(\.\d+)?", c) for c in coordinates)
+
+
+# --- the date range, the links to the lines counted, a fixed query count (issue 16) ----
+
+
+def shipped_line(
+    *,
+    days_ago_shipped: int,
+    first_promise: dt.date | None,
+    latest: dt.date | None = None,
+    ships: tuple[int, ...] = (1,),
+    number: str = "",
+) -> OrderLine:
+    """A line with a promise (or none) shipped in `ships` parts, the last
+    `days_ago_shipped` days ago (earlier parts a day apart before it)."""
+    order = SalesOrderFactory.create(**({"number": number} if number else {}))
+    line = OrderLineFactory.create(
+        order=order,
+        ordered=sum(ships),
+        shipped=sum(ships),
+        first_promised_date=first_promise,
+        promised_date=latest or first_promise,
+    )
+    for index, quantity in enumerate(ships):
+        when = days_ago(days_ago_shipped + len(ships) - 1 - index)
+        shipment = Shipment.objects.create(order=order, tracking_number="T", shipped_at=when)
+        ShipmentLine.objects.create(shipment=shipment, order_line=line, quantity=quantity)
+    return line
+
+
+def orders_listed(client: Client, link: str) -> set[str]:
+    page = client.get(html.unescape(link)).content.decode()
+    return set(re.findall(r'href="/orders/(SO-[\w-]+)/"', page))
+
+
+def test_each_figure_links_to_the_orders_of_the_lines_it_counts(
+    client_as: Callable[..., Client],
+) -> None:
+    today = timezone.localdate()
+    client = client_as(Role.PURCHASING)
+    # given: kept, late by the first date but kept by the latest, late by both, in two parts
+    shipped_line(days_ago_shipped=2, first_promise=today, number="SO-KEPT")
+    shipped_line(
+        days_ago_shipped=1,
+        first_promise=today - dt.timedelta(days=5),
+        latest=today,
+        number="SO-LATE1",
+    )
+    shipped_line(
+        days_ago_shipped=1,
+        first_promise=today - dt.timedelta(days=5),
+        ships=(1, 1),
+        number="SO-LATE2",
+    )
+    shipped_line(days_ago_shipped=20, first_promise=None, number="SO-OLD")  # outside 7 days
+
+    page = client.get(reverse("dashboard"), {"period": "7"}).content.decode()
+
+    def link(data_kpi: str) -> str:
+        found = re.search(rf'<a href="([^"]+)"[^>]*data-kpi="{data_kpi}"', page)
+        assert found, data_kpi
+        return found[1]
+
+    first = (today - dt.timedelta(days=6)).isoformat()
+    assert f"shipped_from={first}&amp;shipped_to={today.isoformat()}" in link("promised-shipped")
+    assert orders_listed(client, link("promised-shipped")) == {"SO-KEPT", "SO-LATE1", "SO-LATE2"}
+    assert orders_listed(client, link("late-first")) == {"SO-LATE1", "SO-LATE2"}
+    assert orders_listed(client, link("late-latest")) == {"SO-LATE2"}
+    assert orders_listed(client, link("fill-shipped")) == {"SO-KEPT", "SO-LATE1", "SO-LATE2"}
+    assert orders_listed(client, link("fill-split")) == {"SO-LATE2"}
+    assert orders_listed(client, link("fill-complete")) == {"SO-KEPT", "SO-LATE1"}
+    # the figures beside the links
+    assert re.search(r'data-kpi="late-first">2</a>', page)
+    assert re.search(r'data-kpi="fill-split">1</a>', page)
+    # why: neither moved past its first date nor was ready in time: overdue without notice
+    reason = re.search(r'data-reason="overdue_untold"><a href="([^"]+)">2</a>', page)
+    assert reason, page
+    assert orders_listed(client, reason[1]) == {"SO-LATE1", "SO-LATE2"}
+    assert "lines shipped complete in their first shipment ÷ lines shipped" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "days"),
+    [
+        ({"period": "7"}, 7),
+        ({"period": "30"}, 30),
+        ({}, 90),
+        ({"period": "custom", "from": "2026-01-01", "to": "2026-01-31"}, 31),
+        ({"from": "2026-02-01", "to": "2026-02-01"}, 1),  # dates alone: a custom range
+    ],
+)
+def test_the_range_chosen_is_the_range_shown(
+    client_as: Callable[..., Client], query: dict[str, str], days: int
+) -> None:
+    with time_machine.travel(dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC), tick=False):
+        response = client_as(Role.WAREHOUSE).get(reverse("dashboard"), query)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"({days} days)" in page
+    assert 'role="alert"' not in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"period": "custom", "from": "2026-03-10", "to": "2026-03-01"}, "ends before it starts"),
+        ({"period": "custom", "from": "2025-01-01", "to": "2026-03-01"}, "a year (366 days)"),
+        (
+            {"period": "custom", "from": "2026-06-01", "to": "2026-07-01"},
+            "cannot end in the future",
+        ),
+        ({"period": "custom", "from": "2026-06-01"}, "Enter both dates"),
+        ({"from": "yesterday", "to": "2026-06-01"}, "Enter a valid date"),
+        ({"period": "365"}, "Select a valid choice"),
+        ({"from": "99999-01-01", "to": "2026-06-01"}, "Enter a valid date"),
+    ],
+)
+def test_a_bad_range_says_why_and_shows_the_last_90_days(
+    client_as: Callable[..., Client], query: dict[str, str], message: str
+) -> None:
+    with time_machine.travel(dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC), tick=False):
+        response = client_as(Role.WAREHOUSE).get(reverse("dashboard"), query)
+
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert 'role="alert"' in page and message in page
+    assert "Showing the last 90 days instead." in page
+    assert "from 18 Mar 2026 to 15 Jun 2026 (90 days)" in page, re.search(
+        r"Figures for[^<]*", page
+    )[0]
+
+
+def test_the_page_runs_the_same_queries_for_a_week_or_a_year(
+    client_as: Callable[..., Client], django_assert_max_num_queries: Any
+) -> None:
+    client = client_as(Role.CUSTOMER_SERVICE)
+    today = timezone.localdate()
+    for days in range(0, 360, 9):
+        shipped_line(days_ago_shipped=days, first_promise=today - dt.timedelta(days=days + 1))
+    week = page_queries(client)
+
+    for query in (
+        {"period": "90"},
+        {"from": (today - dt.timedelta(days=365)).isoformat(), "to": today.isoformat()},
+    ):
+        with django_assert_max_num_queries(week):
+            response = client.get(reverse("dashboard"), query)
+        assert response.status_code == 200
+    assert week <= 13  # session, user, roles; seven KPI queries; accuracy 2, fill rate 1
+
+
+def test_the_orders_list_filters_by_shipment_and_broken_promise(
+    client_as: Callable[..., Client],
+) -> None:
+    today = timezone.localdate()
+    client = client_as(Role.CUSTOMER_SERVICE)
+    shipped_line(days_ago_shipped=3, first_promise=today, number="SO-RECENT")
+    shipped_line(days_ago_shipped=40, first_promise=today - dt.timedelta(days=45), number="SO-OLD")
+    recent = (today - dt.timedelta(days=10)).isoformat()
+
+    assert orders_listed(client, f"/orders/?shipped_from={recent}") == {"SO-RECENT"}
+    assert orders_listed(client, f"/orders/?shipped_to={recent}") == {"SO-OLD"}
+    assert orders_listed(client, "/orders/?shipped=late_first") == {"SO-OLD"}
+    assert orders_listed(client, "/orders/?broke=overdue_untold") == {"SO-OLD"}
+    assert orders_listed(client, f"/orders/?broke=overdue_untold&shipped_from={recent}") == set()
+    bad = client.get("/orders/", {"shipped": "nonsense", "shipped_from": "31-02-2026"})
+    assert bad.status_code == 200
+    assert "Select a valid choice" in bad.content.decode()
