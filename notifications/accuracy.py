@@ -228,6 +228,17 @@ def _ready_at() -> Subquery:
     )
 
 
+def shipped_in(*, since: dt.datetime | None, until: dt.datetime | None) -> QuerySet[Any]:
+    """The ids of the lines with a shipment in [since, until) (a subquery): the
+    figures look at these lines only, not at every line of the shop."""
+    shipped = ShipmentLine.objects.all()
+    if since is not None:
+        shipped = shipped.filter(shipment__shipped_at__gte=since)
+    if until is not None:
+        shipped = shipped.filter(shipment__shipped_at__lt=until)
+    return shipped.values("order_line_id")
+
+
 def promised_lines_shipped(
     *, since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> QuerySet[Any]:
@@ -235,6 +246,7 @@ def promised_lines_shipped(
     with `last_shipped_at` and `last_shipped_on` (the shop's day)."""
     lines = (
         OrderLine.objects.filter(first_promised_date__isnull=False, shipped__gt=0)
+        .filter(pk__in=shipped_in(since=since, until=until))
         .annotate(last_shipped_at=_last_shipped_at())
         .annotate(last_shipped_on=TruncDate("last_shipped_at"))
     )
