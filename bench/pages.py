@@ -34,6 +34,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def year_range() -> str:
+    """The dashboard's longest range: the year up to today."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    first = today - dt.timedelta(days=365)
+    return f"?period=custom&from={first.isoformat()}&to={today.isoformat()}"
+
+
 def cases() -> list[PageCase]:
     """The pages, with real demo objects in the URLs that need one."""
     from django.urls import reverse
@@ -50,6 +61,7 @@ def cases() -> list[PageCase]:
 
     found = [
         PageCase("dashboard", "purchasing", reverse("dashboard")),
+        PageCase("dashboard (a year)", "purchasing", reverse("dashboard") + year_range()),
         PageCase("queue", "service", reverse("queue")),
         PageCase("queue (htmx, page 2)", "service", reverse("queue") + "?page=2", htmx=True),
         PageCase("receiving", "warehouse", reverse("receiving")),
