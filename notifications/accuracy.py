@@ -298,6 +298,7 @@ class WeekKept:
 @dataclass(frozen=True)
 class SupplierKept:
     supplier: str  # empty: the first promise was an estimate or from stock
+    supplier_id: int | None
     kept: KeptCount
 
 
@@ -317,6 +318,7 @@ class PromiseAccuracy:
     suppliers: list[SupplierKept]
     reasons: list[ReasonCount]
     lines_by_reason: dict[str, list[int]] = field(default_factory=dict)
+    lines_by_supplier: dict[int | None, list[int]] = field(default_factory=dict)
 
 
 NO_SUPPLIER = ""
@@ -334,14 +336,16 @@ def promise_accuracy(span: DateRange) -> PromiseAccuracy:
         .order_by("pk")
     )
     history: dict[int, list[Revision]] = defaultdict(list)
-    first_supplier: dict[int, str] = {}
+    first_supplier: dict[int, int | None] = {}
+    names: dict[int | None, str] = {None: NO_SUPPLIER}
     if rows:
-        supplier_of = Subquery(
-            PurchaseOrder.objects.filter(number=OuterRef("covered_by")).values("supplier__name")[:1]
-        )
-        for line_id, created_at, old, new, old_estimate, cause, covered, supplier in (
+        purchase_order = PurchaseOrder.objects.filter(number=OuterRef("covered_by"))
+        for line_id, created_at, old, new, old_estimate, cause, covered, supplier, name in (
             PromiseRevision.objects.filter(line_id__in=[row[0] for row in rows])
-            .annotate(supplier=supplier_of)
+            .annotate(
+                supplier=Subquery(purchase_order.values("supplier_id")[:1]),
+                supplier_name=Subquery(purchase_order.values("supplier__name")[:1]),
+            )
             .order_by("line_id", "created_at", "pk")
             .values_list(
                 "line_id",
@@ -352,15 +356,18 @@ def promise_accuracy(span: DateRange) -> PromiseAccuracy:
                 "cause",
                 "covered_by",
                 "supplier",
+                "supplier_name",
             )
         ):
             history[line_id].append(Revision(created_at, old, new, old_estimate, cause, covered))
             if old is None and line_id not in first_supplier:
-                first_supplier[line_id] = supplier or NO_SUPPLIER
+                first_supplier[line_id] = supplier
+                names[supplier] = name or NO_SUPPLIER
 
     weeks = {first: WeekKept(first, last, KeptCount()) for first, last in span.weeks()}
     total = KeptCount()
-    suppliers: dict[str, KeptCount] = defaultdict(KeptCount)
+    suppliers: dict[int | None, KeptCount] = defaultdict(KeptCount)
+    lines_by_supplier: dict[int | None, list[int]] = defaultdict(list)
     reasons: Counter[str] = Counter()
     lines_by_reason: dict[str, list[int]] = defaultdict(list)
     for pk, first, latest, shipped_at, ready_at in rows:
@@ -373,9 +380,9 @@ def promise_accuracy(span: DateRange) -> PromiseAccuracy:
         week = weeks.get(max(week_start(shipped_on), span.first_day))
         if week is not None:
             week.kept.add(kept_first=kept_first, kept_latest=kept_latest)
-        suppliers[first_supplier.get(pk, NO_SUPPLIER)].add(
-            kept_first=kept_first, kept_latest=kept_latest
-        )
+        supplier = first_supplier.get(pk)
+        suppliers[supplier].add(kept_first=kept_first, kept_latest=kept_latest)
+        lines_by_supplier[supplier].append(pk)
         reason = broken_reason(
             first_promise=first,
             shipped_on=shipped_on,
@@ -390,7 +397,7 @@ def promise_accuracy(span: DateRange) -> PromiseAccuracy:
         total=total,
         weeks=list(weeks.values()),
         suppliers=sorted(
-            (SupplierKept(name, kept) for name, kept in suppliers.items()),
+            (SupplierKept(names[pk], pk, kept) for pk, kept in suppliers.items()),
             key=lambda row: (row.supplier == NO_SUPPLIER, -row.kept.shipped, row.supplier),
         ),
         reasons=[
@@ -398,4 +405,5 @@ def promise_accuracy(span: DateRange) -> PromiseAccuracy:
             for code, label, how in REASONS
         ],
         lines_by_reason=dict(lines_by_reason),
+        lines_by_supplier=dict(lines_by_supplier),
     )

@@ -66,16 +66,29 @@ def lines_shipped(
 
 
 def orders_shipped(
-    *, first_day: dt.date | None, last_day: dt.date | None, kind: str = "any", reason: str = ""
+    *,
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+    kind: str = "any",
+    reason: str = "",
+    rested_on: str = "",
 ) -> QuerySet[Any]:
     """The order ids (a subquery) of `lines_shipped`; with `reason`, only the
-    lines whose promise broke for that reason (`notifications.accuracy`)."""
+    lines whose promise broke for that reason; with `rested_on` (a supplier's
+    id, or "none"), only the lines whose first promise rested on a purchase
+    order of that supplier, or on none (`notifications.accuracy`)."""
     lines = lines_shipped(first_day=first_day, last_day=last_day, kind=kind)
-    if reason:
+    if reason or rested_on:
         span = DateRange(
             first_day=max(first_day or EARLIEST, EARLIEST),
             last_day=min(last_day or timezone.localdate(), timezone.localdate()),
         )
-        ids = promise_accuracy(span).lines_by_reason.get(reason, []) if span.days > 0 else []
-        lines = lines.filter(pk__in=ids)
+        if span.days <= 0:
+            return lines.none().values("order_id")
+        accuracy = promise_accuracy(span)
+        if reason:
+            lines = lines.filter(pk__in=accuracy.lines_by_reason.get(reason, []))
+        if rested_on:
+            supplier = None if rested_on == "none" else int(rested_on)
+            lines = lines.filter(pk__in=accuracy.lines_by_supplier.get(supplier, []))
     return lines.values("order_id")

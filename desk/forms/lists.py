@@ -17,6 +17,7 @@ from notifications.accuracy import REASONS
 from notifications.shipped_lines import orders_shipped
 from orders.models import Channel, Customer, Language, OrderLine, SalesOrder, Tier
 from orders.selectors.lists import orders_open, orders_ready, orders_waiting, products_short
+from suppliers.models import Supplier
 
 
 class _CheckboxFilter(django_filters.Filter):
@@ -113,6 +114,17 @@ SHIPPED_CHOICES = [
 BROKE_CHOICES = [(code, label) for code, label, _how in REASONS]
 
 
+def _rested_on_choices() -> list[tuple[str, Any]]:
+    """The suppliers a first promise can rest on, and none (an estimate or stock)."""
+    return [
+        ("none", _("No purchase order")),
+        *(
+            (str(pk), name)
+            for pk, name in Supplier.objects.order_by("name").values_list("pk", "name")
+        ),
+    ]
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -202,6 +214,14 @@ class OrderListFilter(_ListFilter):
         widget=Select,
     )
 
+    rested_on = django_filters.ChoiceFilter(
+        label=_("First promise rested on"),
+        choices=_rested_on_choices,
+        method="filter_shipped_range",
+        empty_label=_("Any supplier"),
+        widget=Select,
+    )
+
     def filter_shipped_range(self, orders: QuerySet[SalesOrder], name: str, value: Any):
         # The four shipped filters narrow together (filter_queryset), once.
         return orders
@@ -211,10 +231,17 @@ class OrderListFilter(_ListFilter):
         data = self.form.cleaned_data
         first, last = data.get("shipped_from"), data.get("shipped_to")
         kind, reason = data.get("shipped") or "", data.get("broke") or ""
-        if not (first or last or kind or reason):
+        rested_on = data.get("rested_on") or ""
+        if not (first or last or kind or reason or rested_on):
             return orders
         return orders.filter(
-            pk__in=orders_shipped(first_day=first, last_day=last, kind=kind or "any", reason=reason)
+            pk__in=orders_shipped(
+                first_day=first,
+                last_day=last,
+                kind=kind or "any",
+                reason=reason,
+                rested_on=rested_on,
+            )
         )
 
 

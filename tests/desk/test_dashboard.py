@@ -329,3 +329,32 @@ def test_the_orders_list_filters_by_shipment_and_broken_promise(
     bad = client.get("/orders/", {"shipped": "nonsense", "shipped_from": "31-02-2026"})
     assert bad.status_code == 200
     assert "Select a valid choice" in bad.content.decode()
+
+
+def test_promises_by_supplier_link_to_the_lines_resting_on_its_purchase_orders(
+    client_as: Callable[..., Client], shop
+) -> None:
+    # given: one line promised from a purchase order, one from an estimate (no PO)
+    start = timezone.now() - dt.timedelta(days=20)
+    covered, estimated = shop.product(), shop.product()
+    with time_machine.travel(start, tick=False):
+        po = shop.purchase(covered, 1, days=3)
+        on_po = shop.order(covered, 1)
+        on_estimate = shop.order(estimated, 1)
+    with time_machine.travel(start + dt.timedelta(days=4), tick=False):
+        updates.purchase_order_receive(
+            purchase_order=po, quantities={po.lines.get().pk: 1}, by=shop.clerk
+        )
+        shop.receive(estimated, 1)
+        for order in (on_po, on_estimate):
+            updates.shipment_create(order=order, tracking_number=f"T-{order.pk}", by=shop.clerk)
+    client = client_as(Role.PURCHASING)
+
+    page = client.get(reverse("dashboard")).content.decode()
+
+    links = dict(re.findall(r'<a href="([^"]+)" data-supplier="(\w+)">1</a>', page))
+    by_supplier = {supplier: href for href, supplier in links.items()}
+    assert set(by_supplier) == {str(shop.supplier.pk), "none"}
+    assert orders_listed(client, by_supplier[str(shop.supplier.pk)]) == {on_po.number}
+    assert orders_listed(client, by_supplier["none"]) == {on_estimate.number}
+    assert client.get("/orders/", {"rested_on": "12abc"}).status_code == 200

@@ -195,7 +195,12 @@ def test_reasons_come_from_the_recorded_history_of_real_use_cases(shop) -> None:
         BrokenReason.SUPPLIER_SLIP: 1,
         BrokenReason.SHIPPED_LATE: 1,
     }
-    assert [(s.supplier, s.kept.shipped) for s in accuracy.suppliers] == [(shop.supplier.name, 2)]
+    assert [(s.supplier, s.supplier_id, s.kept.shipped) for s in accuracy.suppliers] == [
+        (shop.supplier.name, shop.supplier.pk, 2)
+    ]
+    assert sorted(accuracy.lines_by_supplier[shop.supplier.pk]) == sorted(
+        [slip_line.pk, held_line.pk]
+    )
     # by the latest promise: the slipped line shipped on its new date, the held one late
     assert accuracy.total.kept_latest == 1
 
