@@ -155,11 +155,30 @@ def test_query_count_is_fixed(
     WarehouseFactory.create(code="WEST")
     client = client_as(Role.WAREHOUSE)
 
-    # session, user, groups, product, warehouses, levels, inbound, queue summary, queue
-    with django_assert_max_num_queries(9):
+    # session, user, groups, product, warehouses, levels, inbound, queue summary, queue,
+    # the queue's latest promise revisions, the purchase order lines they rest on
+    with django_assert_max_num_queries(11):
         response = client.get(url("BUSY-1"))
 
     html = response.content.decode()
     assert html.count('<tr id="queue-line-') == 40
     assert html.count('<tr id="inbound-line-') == 5
     assert '<span class="badge badge-bad">60</span>' in html  # 80 waiting − 20 inbound
+
+
+def test_the_queue_says_what_each_promise_rests_on_with_the_year(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    item = shop.product(sku="LAMP-1")
+    po = shop.purchase(item, 3, days=6)
+    covered = shop.order(item, 2).lines.get()
+    beyond = shop.order(item, 2).lines.get()  # one unit more than the purchase order brings
+    due = po.lines.get().expected_date
+
+    html = client_as(Role.WAREHOUSE).get(url("LAMP-1")).content.decode()
+
+    basis = html.split(f'data-promise-basis="{covered.pk}">', 1)[1].split("</small>", 1)[0]
+    assert f"rests on {po.number}, due {due:%-d %b %Y}" in basis  # with the year
+    assert f"ships by {covered.promised_date:%-d %b %Y}" in basis
+    assert "usually" not in basis  # the naive engine counts on no lateness
+    assert f'data-promise-basis="{beyond.pk}"' not in html  # an estimate rests on no order
