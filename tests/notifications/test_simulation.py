@@ -14,6 +14,7 @@ from django.db.models import Count, Sum
 from inventory.models import StockMove, StockMoveKind
 from notifications.models import CompensationPolicy, DiscountCode, Notification, NotificationKind
 from notifications.simulation import SimulationSize, simulate
+from notifications.simulation.breakdown import supplier_breakdown
 from orders.checks import stock_check
 from orders.models import OrderLine, PromiseRevision, SalesOrder
 from orders.services import calibration
@@ -106,6 +107,10 @@ def test_a_calibrated_month_at_the_confidence_asked() -> None:
 
     assert figures.confidence_pct == CompensationPolicy.current().promise_confidence_percent == 80
     assert figures.check_stock_clean is stock_check().consistent is True
+    # The breakdown by supplier covers the lines shipped complete, no others.
+    rows = supplier_breakdown()
+    assert 0 < sum(row.lines for row in rows) <= figures.lines_shipped
+    assert all(0 <= row.kept_first_pct <= 100 for row in rows)
     # The supplier record kept up receipt by receipt is the one read from scratch.
     # (in the order the goods came rather than the order the lines were raised)
     kept_up = _sorted(calibration.supplier_lateness_records())
