@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
+import time_machine
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from config.roles import Role
@@ -14,6 +15,7 @@ from inventory.models import BackorderPolicy
 from orders.models import Tier
 from tests.conftest import Shop
 from tests.factories import WarehouseFactory
+from tests.orders.test_calibration import MONDAY, _history
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +184,21 @@ def test_the_queue_says_what_each_promise_rests_on_with_the_year(
     assert f"ships by {covered.promised_date:%-d %b %Y}" in basis
     assert "usually" not in basis  # the naive engine counts on no lateness
     assert f'data-promise-basis="{beyond.pk}"' not in html  # an estimate rests on no order
+
+
+def test_a_calibrated_promise_says_how_late_the_supplier_usually_is(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        _history(shop, traveller)  # the supplier came 3 and 4 days late
+        item = shop.product(sku="LAMP-2")
+        po = shop.purchase(item, 5, days=7)  # due Monday 22 June
+        with override_settings(PROMISE_ENGINE="calibrated"):
+            line = shop.order(item, 1).lines.get()
+            html = client_as(Role.WAREHOUSE).get(url("LAMP-2")).content.decode()
+
+    basis = html.split(f'data-promise-basis="{line.pk}">', 1)[1].split("</small>", 1)[0]
+    assert (
+        f"rests on {po.number}, due 22 Jun 2026, supplier usually 4 days late"
+        " → ships by 29 Jun 2026" in basis
+    )
