@@ -16,6 +16,7 @@ PROMISE_CONFIDENCE_PERCENT answers until then.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,6 +77,12 @@ class _Lateness:
 
 
 _records_cache: dict[str, _RecordsRead] = {}
+_records_lock = threading.Lock()
+
+_OVERLAP = 500
+"""Receipt moves read again before the last one read: on PostgreSQL a receipt
+whose transaction took its id before another's but committed after it would
+otherwise be passed over (a delivery already counted is never counted twice)."""
 
 
 def supplier_lateness_records() -> LatenessRecords:
@@ -88,6 +95,11 @@ def supplier_lateness_records() -> LatenessRecords:
 
 
 def _records_current() -> _RecordsRead:
+    with _records_lock:  # threads of one process share the records
+        return _records_current_locked()
+
+
+def _records_current_locked() -> _RecordsRead:
     database = str(settings.DATABASES["default"]["NAME"])
     newest = (
         StockMove.objects.filter(kind=StockMoveKind.RECEIPT)
@@ -124,7 +136,9 @@ def _records_read(state: _RecordsRead, *, up_to: int) -> None:
     arrived: dict[tuple[str, int], dt.date] = {}
     for reference, product_id, at in (
         StockMove.objects.filter(
-            kind=StockMoveKind.RECEIPT, pk__gt=state.last_receipt, pk__lte=up_to
+            kind=StockMoveKind.RECEIPT,
+            pk__gt=max(state.last_receipt - _OVERLAP, 0),
+            pk__lte=up_to,
         )
         .order_by("pk")
         .values_list("reference", "product_id", "created_at")

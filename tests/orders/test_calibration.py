@@ -130,3 +130,23 @@ def test_a_rolled_back_history_is_read_again(shop: Shop) -> None:
         StockMove.objects.filter(kind=StockMoveKind.RECEIPT).delete()
 
         assert calibration.supplier_lateness_records().shop_quoted == []
+
+
+def test_a_receipt_committed_after_a_later_one_is_still_counted(shop: Shop) -> None:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        product = shop.product()
+        orders = [shop.purchase(product, 1, days=3) for _ in range(4)]
+        traveller.move_to(MONDAY + dt.timedelta(days=4))
+        for purchase_order in orders[:3]:
+            line = purchase_order.lines.get()
+            purchase_order_receive(purchase_order=purchase_order, quantities={line.pk: 1}, by=None)
+        # The second receipt's transaction has not committed yet (PostgreSQL
+        # hands out ids before commit): the records read now cannot see it.
+        second = StockMove.objects.get(kind=StockMoveKind.RECEIPT, reference=orders[1].number)
+        StockMove.objects.filter(pk=second.pk).update(kind=StockMoveKind.ADJUSTMENT)
+        assert calibration.supplier_lateness_records().quoted[shop.supplier.pk] == [1, 1]
+        StockMove.objects.filter(pk=second.pk).update(kind=StockMoveKind.RECEIPT)  # committed
+        line = orders[3].lines.get()
+        purchase_order_receive(purchase_order=orders[3], quantities={line.pk: 1}, by=None)
+
+        assert calibration.supplier_lateness_records().quoted[shop.supplier.pk] == [1, 1, 1, 1]
