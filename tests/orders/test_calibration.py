@@ -63,7 +63,7 @@ def test_the_record_is_read_from_receipts_and_date_revisions(shop: Shop) -> None
     supplier = shop.supplier.pk
     assert sorted(records.quoted[supplier]) == [3, 4]
     assert records.revised[supplier] == [0]
-    assert found.lateness_of(supplier) == 4  # 90 % of two deliveries: the later one
+    assert found.lateness_of(supplier) == 4  # 80 % (the default) of two deliveries: the later one
     assert found.lateness_of(supplier, revised=True) == 0
     assert found.lateness_of(None) == 4  # the shop's record is this supplier's
 
@@ -78,7 +78,7 @@ def test_a_calibrated_promise_counts_the_record_and_the_policys_confidence(shop:
         product = shop.product()
         shop.purchase(product, 5, days=7)  # due Monday 22 June
         with override_settings(PROMISE_ENGINE="calibrated"):
-            at_90 = shop.order(product, 1).lines.get()
+            at_default = shop.order(product, 1).lines.get()
             policy = CompensationPolicy.current()
             policy.promise_confidence_percent = 50
             policy.save()
@@ -87,7 +87,7 @@ def test_a_calibrated_promise_counts_the_record_and_the_policys_confidence(shop:
 
     assert naive.promised_date == dt.date(2026, 6, 23)
     # 22 June + 4 days late: Friday 26th; one handling day: Monday 29th.
-    assert at_90.promised_date == dt.date(2026, 6, 29)
+    assert at_default.promised_date == dt.date(2026, 6, 29)
     # Half the deliveries came 3 days late or less: Thursday 25th, + 1: Friday 26th.
     assert at_50.promised_date == dt.date(2026, 6, 26)
 

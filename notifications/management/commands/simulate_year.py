@@ -50,7 +50,7 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help="The policy's promise confidence in percent (50-99) for the run; "
-            "the policy's default (90) otherwise.",
+            "the policy's default (80) otherwise.",
         )
         parser.add_argument("--json", dest="json_path", default="", help="Write the figures here.")
         parser.add_argument("--products", type=int, default=SimulationSize.products)
