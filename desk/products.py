@@ -23,6 +23,7 @@ from desk.roles import role_required_for
 from desk.shared import is_fragment_request
 from desk.shipping import form_errors_from
 from notifications import updates
+from orders.selectors.orders import lines_promise_basis
 from orders.selectors.products import (
     PRODUCT_QUEUE_LIMIT,
     product_get,
@@ -95,9 +96,14 @@ def product_stock_context(
 def product(request: HttpRequest, sku: str) -> HttpResponse:
     """One product: its facts, stock per warehouse, inbound supply and its queue."""
     item = product_get(sku=sku)
+    queue = product_queue(product=item)
+    basis = lines_promise_basis(lines=queue)
+    for line in queue:
+        # What its promise rests on: "PO-…, due …, supplier usually n days late → ships by …".
+        line.promise_basis = basis.get(line.pk)  # type: ignore[attr-defined]
     context = {
         **product_stock_context(request, item),
-        "queue": product_queue(product=item),
+        "queue": queue,
         "queue_limit": PRODUCT_QUEUE_LIMIT,
         "today": timezone.localdate(),
     }

@@ -190,7 +190,7 @@ class CompensationPolicy(models.Model):
     )
     promise_confidence_percent = models.PositiveSmallIntegerField(
         _("promise confidence (%)"),
-        default=90,
+        default=80,
         validators=promise_confidence_validators,
         help_text=_(
             "With the calibrated promise engine: how many promises in a hundred should hold "

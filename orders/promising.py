@@ -290,9 +290,12 @@ def _promise_queue_calibrated(
     # Receiving hands units out in the order they arrive: sort by the date expected now.
     for promised, reference, quantity in sorted(arriving):
         sources.append((quantity, promised, reference))
-    # A purchase order raised today is expected on a working day of the
-    # warehouse, then as late as the supplier's record says.
-    quoted = working.on_or_after(today + dt.timedelta(days=estimate_lead_days))
+    # A purchase order for the shortfall is raised on the warehouse's next
+    # working day (nobody buys on a Sunday: a line ordered then would be
+    # promised a day or two early), is expected on a working day, then as late
+    # as the supplier's record says.
+    raised = working.on_or_after(today)
+    quoted = working.on_or_after(raised + dt.timedelta(days=estimate_lead_days))
     margin = dt.timedelta(days=calibration.lateness_of(estimate_supplier))
     estimated_date = working.add(max(quoted + margin, latest_arrival), handling_days)
     return _walk(sources=sources, queue=queue, today=today, estimated_date=estimated_date)

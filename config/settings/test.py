@@ -22,3 +22,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Serve static files from the source folders, no collectstatic needed.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests of promised dates expect the naive engine's (dates at face value); tests
+# of the calibrated engine say so with override_settings(PROMISE_ENGINE=...).
+PROMISE_ENGINE = "naive"

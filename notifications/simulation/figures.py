@@ -51,6 +51,8 @@ class YearFigures:
     units_shipped_ledger: int = 0
     units_shipped_lines: int = 0
     broken_first_by: dict[str, int] = field(default_factory=dict)
+    confidence_pct: int | None = None
+    """The policy's promise confidence the calibrated engine ran with."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -73,13 +73,34 @@ def order_promise_basis(
 ) -> dict[int, PromiseBasis]:
     """For each waiting line promised from a purchase order: what the promise
     rests on (one query, and the supplier records when the engine is calibrated)."""
+    return _promise_basis(
+        lines=lines,
+        covered_by={pk: found[0].covered_by for pk, found in revisions.items() if found},
+    )
+
+
+def lines_promise_basis(*, lines: Sequence[OrderLine]) -> dict[int, PromiseBasis]:
+    """`order_promise_basis` for lines of any orders (a product's queue): their
+    latest promise revisions in one query, the purchase order lines in another."""
+    covered_by: dict[int, str] = {}
+    for line_id, covered in (
+        PromiseRevision.objects.filter(line_id__in=[line.pk for line in lines])
+        .order_by("line_id", "-created_at", "-pk")
+        .values_list("line_id", "covered_by")
+    ):
+        covered_by.setdefault(line_id, covered)
+    return _promise_basis(lines=lines, covered_by=covered_by)
+
+
+def _promise_basis(
+    *, lines: Iterable[OrderLine], covered_by: Mapping[int, str]
+) -> dict[int, PromiseBasis]:
     waiting = {
-        line.pk: (line, revisions[line.pk][0].covered_by)
+        line.pk: (line, covered_by[line.pk])
         for line in lines
         if line.backordered
         and line.promised_date
-        and revisions.get(line.pk)
-        and revisions[line.pk][0].covered_by not in ("", STOCK_REFERENCE)
+        and covered_by.get(line.pk) not in (None, "", STOCK_REFERENCE)
     }
     if not waiting:
         return {}

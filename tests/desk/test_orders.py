@@ -224,8 +224,8 @@ def test_the_order_page_says_what_each_promise_rests_on(
 
     basis = html.split(f'data-promise-basis="{line.pk}">', 1)[1].split("</span>", 1)[0]
     due = po.lines.get().expected_date
-    assert f"rests on {po.number}, due {due:%-d %b}" in basis
-    assert f"ships by {line.promised_date:%-d %b}" in basis
+    assert f"rests on {po.number}, due {due:%-d %b %Y}" in basis  # with the year
+    assert f"ships by {line.promised_date:%-d %b %Y}" in basis
     assert "usually" not in basis  # the naive engine counts on no lateness
 
 

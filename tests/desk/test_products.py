@@ -6,7 +6,8 @@ import re
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
+import time_machine
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from config.roles import Role
@@ -14,6 +15,7 @@ from inventory.models import BackorderPolicy
 from orders.models import Tier
 from tests.conftest import Shop
 from tests.factories import WarehouseFactory
+from tests.orders.test_calibration import MONDAY, _history
 
 pytestmark = pytest.mark.django_db
 
@@ -155,11 +157,48 @@ def test_query_count_is_fixed(
     WarehouseFactory.create(code="WEST")
     client = client_as(Role.WAREHOUSE)
 
-    # session, user, groups, product, warehouses, levels, inbound, queue summary, queue
-    with django_assert_max_num_queries(9):
+    # session, user, groups, product, warehouses, levels, inbound, queue summary, queue,
+    # the queue's latest promise revisions, the purchase order lines they rest on
+    with django_assert_max_num_queries(11):
         response = client.get(url("BUSY-1"))
 
     html = response.content.decode()
     assert html.count('<tr id="queue-line-') == 40
     assert html.count('<tr id="inbound-line-') == 5
     assert '<span class="badge badge-bad">60</span>' in html  # 80 waiting − 20 inbound
+
+
+def test_the_queue_says_what_each_promise_rests_on_with_the_year(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    item = shop.product(sku="LAMP-1")
+    po = shop.purchase(item, 3, days=6)
+    covered = shop.order(item, 2).lines.get()
+    beyond = shop.order(item, 2).lines.get()  # one unit more than the purchase order brings
+    due = po.lines.get().expected_date
+
+    html = client_as(Role.WAREHOUSE).get(url("LAMP-1")).content.decode()
+
+    basis = html.split(f'data-promise-basis="{covered.pk}">', 1)[1].split("</small>", 1)[0]
+    assert f"rests on {po.number}, due {due:%-d %b %Y}" in basis  # with the year
+    assert f"ships by {covered.promised_date:%-d %b %Y}" in basis
+    assert "usually" not in basis  # the naive engine counts on no lateness
+    assert f'data-promise-basis="{beyond.pk}"' not in html  # an estimate rests on no order
+
+
+def test_a_calibrated_promise_says_how_late_the_supplier_usually_is(
+    client_as: Callable[..., Client], shop: Shop
+) -> None:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        _history(shop, traveller)  # the supplier came 3 and 4 days late
+        item = shop.product(sku="LAMP-2")
+        po = shop.purchase(item, 5, days=7)  # due Monday 22 June
+        with override_settings(PROMISE_ENGINE="calibrated"):
+            line = shop.order(item, 1).lines.get()
+            html = client_as(Role.WAREHOUSE).get(url("LAMP-2")).content.decode()
+
+    basis = html.split(f'data-promise-basis="{line.pk}">', 1)[1].split("</small>", 1)[0]
+    assert (
+        f"rests on {po.number}, due 22 Jun 2026, supplier usually 4 days late"
+        " → ships by 29 Jun 2026" in basis
+    )

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, Sum
 
 from inventory.models import StockMove, StockMoveKind
-from notifications.models import DiscountCode, Notification, NotificationKind
+from notifications.models import CompensationPolicy, DiscountCode, Notification, NotificationKind
 from notifications.simulation import SimulationSize, simulate
+from notifications.simulation.breakdown import supplier_breakdown
 from orders.checks import stock_check
 from orders.models import OrderLine, PromiseRevision, SalesOrder
 from orders.services import calibration
@@ -97,3 +99,35 @@ def test_the_same_seed_plays_the_same_events_for_either_engine() -> None:
 
     assert played["naive"] == played["calibrated"]
     assert promised["naive"] != promised["calibrated"]
+
+
+@pytest.mark.django_db
+def test_a_calibrated_month_at_the_confidence_asked() -> None:
+    figures = simulate(seed=3, days=30, engine="calibrated", size=SMALL, confidence=80)
+
+    assert figures.confidence_pct == CompensationPolicy.current().promise_confidence_percent == 80
+    assert figures.check_stock_clean is stock_check().consistent is True
+    # The breakdown by supplier covers the lines shipped complete, no others.
+    rows = supplier_breakdown()
+    assert 0 < sum(row.lines for row in rows) <= figures.lines_shipped
+    assert all(0 <= row.kept_first_pct <= 100 for row in rows)
+    # The supplier record kept up receipt by receipt is the one read from scratch.
+    # (in the order the goods came rather than the order the lines were raised)
+    kept_up = _sorted(calibration.supplier_lateness_records())
+    assert kept_up["shop_quoted"]  # goods came in and were measured
+    calibration._records_cache.clear()
+    assert _sorted(calibration.supplier_lateness_records()) == kept_up
+
+
+def _sorted(records: calibration.LatenessRecords) -> dict[str, object]:
+    return {
+        "quoted": {supplier: sorted(days) for supplier, days in records.quoted.items()},
+        "revised": {supplier: sorted(days) for supplier, days in records.revised.items()},
+        "shop_quoted": sorted(records.shop_quoted),
+        "shop_revised": sorted(records.shop_revised),
+    }
+
+
+def test_simulate_year_refuses_a_confidence_outside_50_to_99() -> None:
+    with pytest.raises(CommandError, match="between 50 and 99"):
+        call_command("simulate_year", "--days", "1", "--confidence", "100")

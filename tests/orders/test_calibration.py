@@ -12,6 +12,7 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
+from inventory.models import StockMove, StockMoveKind
 from notifications.models import CompensationPolicy
 from orders.services import calibration
 from orders.services.calibration import promise_calibrations
@@ -62,7 +63,7 @@ def test_the_record_is_read_from_receipts_and_date_revisions(shop: Shop) -> None
     supplier = shop.supplier.pk
     assert sorted(records.quoted[supplier]) == [3, 4]
     assert records.revised[supplier] == [0]
-    assert found.lateness_of(supplier) == 4  # 90 % of two deliveries: the later one
+    assert found.lateness_of(supplier) == 4  # 80 % (the default) of two deliveries: the later one
     assert found.lateness_of(supplier, revised=True) == 0
     assert found.lateness_of(None) == 4  # the shop's record is this supplier's
 
@@ -77,7 +78,7 @@ def test_a_calibrated_promise_counts_the_record_and_the_policys_confidence(shop:
         product = shop.product()
         shop.purchase(product, 5, days=7)  # due Monday 22 June
         with override_settings(PROMISE_ENGINE="calibrated"):
-            at_90 = shop.order(product, 1).lines.get()
+            at_default = shop.order(product, 1).lines.get()
             policy = CompensationPolicy.current()
             policy.promise_confidence_percent = 50
             policy.save()
@@ -86,6 +87,66 @@ def test_a_calibrated_promise_counts_the_record_and_the_policys_confidence(shop:
 
     assert naive.promised_date == dt.date(2026, 6, 23)
     # 22 June + 4 days late: Friday 26th; one handling day: Monday 29th.
-    assert at_90.promised_date == dt.date(2026, 6, 29)
+    assert at_default.promised_date == dt.date(2026, 6, 29)
     # Half the deliveries came 3 days late or less: Thursday 25th, + 1: Friday 26th.
     assert at_50.promised_date == dt.date(2026, 6, 26)
+
+
+def test_the_record_read_receipt_by_receipt_is_the_record_read_at_once(shop: Shop) -> None:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        product = shop.product()
+        orders = [shop.purchase(product, 2, days=days) for days in (3, 5, 8)]
+        purchase_order_move_expected_date(
+            purchase_order=orders[2], new_date=dt.date(2026, 6, 12), reason="late", by=shop.clerk
+        )
+        for day, purchase_order in zip((6, 9, 11), orders, strict=True):
+            traveller.move_to(MONDAY + dt.timedelta(days=day))
+            line = purchase_order.lines.get()
+            # Two receipts of the same line: only the first is its arrival.
+            purchase_order_receive(purchase_order=purchase_order, quantities={line.pk: 1}, by=None)
+            step = calibration.supplier_lateness_records()
+            purchase_order_receive(purchase_order=purchase_order, quantities={line.pk: 1}, by=None)
+        read_on_the_way = calibration.supplier_lateness_records()
+        calibration._records_cache.clear()
+        read_at_once = calibration.supplier_lateness_records()
+
+    supplier = shop.supplier.pk
+    assert step is read_on_the_way  # the same record, grown
+    assert read_on_the_way == read_at_once
+    # Due 4, 6, 9 June; came 7, 10, 12 June; the third was moved to the 12th on the 1st.
+    assert read_at_once.quoted[supplier] == [3, 4, 3]
+    assert read_at_once.revised[supplier] == [0]
+
+
+def test_a_rolled_back_history_is_read_again(shop: Shop) -> None:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        product = shop.product()
+        purchase_order = shop.purchase(product, 2, days=3)
+        traveller.move_to(MONDAY + dt.timedelta(days=5))
+        line = purchase_order.lines.get()
+        purchase_order_receive(purchase_order=purchase_order, quantities={line.pk: 2}, by=None)
+        assert calibration.supplier_lateness_records().quoted[shop.supplier.pk] == [2]
+        # Another history in the same database (a test rolled back): no receipts at all.
+        StockMove.objects.filter(kind=StockMoveKind.RECEIPT).delete()
+
+        assert calibration.supplier_lateness_records().shop_quoted == []
+
+
+def test_a_receipt_committed_after_a_later_one_is_still_counted(shop: Shop) -> None:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        product = shop.product()
+        orders = [shop.purchase(product, 1, days=3) for _ in range(4)]
+        traveller.move_to(MONDAY + dt.timedelta(days=4))
+        for purchase_order in orders[:3]:
+            line = purchase_order.lines.get()
+            purchase_order_receive(purchase_order=purchase_order, quantities={line.pk: 1}, by=None)
+        # The second receipt's transaction has not committed yet (PostgreSQL
+        # hands out ids before commit): the records read now cannot see it.
+        second = StockMove.objects.get(kind=StockMoveKind.RECEIPT, reference=orders[1].number)
+        StockMove.objects.filter(pk=second.pk).update(kind=StockMoveKind.ADJUSTMENT)
+        assert calibration.supplier_lateness_records().quoted[shop.supplier.pk] == [1, 1]
+        StockMove.objects.filter(pk=second.pk).update(kind=StockMoveKind.RECEIPT)  # committed
+        line = orders[3].lines.get()
+        purchase_order_receive(purchase_order=orders[3], quantities={line.pk: 1}, by=None)
+
+        assert calibration.supplier_lateness_records().quoted[shop.supplier.pk] == [1, 1, 1, 1]

@@ -215,3 +215,77 @@ def test_a_date_the_supplier_already_moved_needs_only_the_revised_margin() -> No
 
     assert quoted[1].promised_date == date(2026, 4, 7)  # 26 + 9: Saturday; Monday, +1
     assert revised[1].promised_date == date(2026, 3, 30)  # 26 + 1: Friday; +1: Monday
+
+
+@given(
+    supply=supplies,
+    queue=queues,
+    calibration=calibrations,
+    offset=st.integers(0, 20),
+    handling=st.integers(0, 3),
+    lead=st.integers(0, 30),
+    supplier=st.sampled_from(SUPPLIERS),
+)
+def test_on_any_day_of_the_week_promises_keep_the_three_properties(
+    supply: list[Supply],
+    queue: list[QueueEntry],
+    calibration: Calibration,
+    offset: int,
+    handling: int,
+    lead: int,
+    supplier: int | None,
+) -> None:
+    # Weekends and Easter included: the estimate's purchase order waits for a working day.
+    today = TODAY + timedelta(days=offset)
+    arguments = {
+        "available_now": 1,
+        "supply": supply,
+        "queue": queue,
+        "today": today,
+        "handling_days": handling,
+        "estimate_lead_days": lead,
+    }
+    naive = promise_queue(**arguments).promises  # type: ignore[arg-type]
+    calibrated = promise_queue(
+        **arguments,  # type: ignore[arg-type]
+        calibration=calibration,
+        estimate_supplier=supplier,
+    ).promises
+    dates = [calibrated[entry.line_id].promised_date for entry in queue if entry.quantity]
+
+    assert dates == sorted(dates)
+    for line_id, promise in calibrated.items():
+        assert calibration.working_days.is_working(promise.promised_date)
+        assert promise.promised_date >= naive[line_id].promised_date
+        if promise.is_estimate:
+            raised = calibration.working_days.on_or_after(today)
+            assert promise.promised_date >= raised + timedelta(days=lead)
+
+
+def test_an_estimate_counts_the_lead_time_from_the_next_working_day() -> None:
+    # Ordered on Saturday 21 March: purchasing raises the order on Monday the
+    # 23rd, 10 days' lead: Thursday 2 April, one handling day: Friday the 3rd.
+    saturday = date(2026, 3, 21)
+    calibration = Calibration(lateness_days={}, shop_lateness_days=0, working_days=WorkingDays())
+    promise = promise_queue(
+        available_now=0,
+        supply=[],
+        queue=[QueueEntry(line_id=1, quantity=1)],
+        today=saturday,
+        handling_days=1,
+        estimate_lead_days=10,
+        calibration=calibration,
+    ).promises[1]
+
+    assert promise.is_estimate
+    assert promise.promised_date == date(2026, 4, 3)
+    # The naive engine counts from the Saturday: Tuesday 31 March + 1 day.
+    naive = promise_queue(
+        available_now=0,
+        supply=[],
+        queue=[QueueEntry(line_id=1, quantity=1)],
+        today=saturday,
+        handling_days=1,
+        estimate_lead_days=10,
+    ).promises[1]
+    assert naive.promised_date == date(2026, 4, 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from tqdm import tqdm
 
@@ -27,6 +27,7 @@ TABLE = (
     ("mean_actual_wait_days", "mean actual wait (days)"),
     ("apologies", "apologies"),
     ("discounts", "discounts"),
+    ("confidence_pct", "promise confidence (%)"),
     ("check_stock_clean", "check_stock clean"),
     ("wall_s", "wall time (s)"),
     ("cpu_s", "CPU time (s)"),
@@ -44,15 +45,27 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--engine", choices=("naive", "calibrated"), default="calibrated")
+        parser.add_argument(
+            "--confidence",
+            type=int,
+            default=None,
+            help="The policy's promise confidence in percent (50-99) for the run; "
+            "the policy's default (80) otherwise.",
+        )
         parser.add_argument("--json", dest="json_path", default="", help="Write the figures here.")
         parser.add_argument("--products", type=int, default=SimulationSize.products)
         parser.add_argument("--orders-per-day", type=float, default=SimulationSize.orders_per_day)
 
     def handle(self, *args: Any, **options: Any) -> None:
         days, seed, engine = options["days"], options["seed"], options["engine"]
+        if options["confidence"] is not None and not 50 <= options["confidence"] <= 99:
+            raise CommandError("--confidence must be between 50 and 99 (percent).")
         old_name = connection.settings_dict["NAME"]
         if connection.vendor == "sqlite":
-            path = Path(settings.BASE_DIR) / "build" / f"simulate_year-{seed}-{engine}.sqlite3"
+            suffix = f"-{options['confidence']}" if options["confidence"] is not None else ""
+            path = (
+                Path(settings.BASE_DIR) / "build" / f"simulate_year-{seed}-{engine}{suffix}.sqlite3"
+            )
             path.parent.mkdir(exist_ok=True)
             connection.settings_dict.setdefault("TEST", {})["NAME"] = str(path)
         self.stderr.write("Creating a fresh database…")
@@ -76,6 +89,7 @@ class Command(BaseCommand):
                         products=options["products"], orders_per_day=options["orders_per_day"]
                     ),
                     progress=bar.update,
+                    confidence=options["confidence"],
                 )
         finally:
             if connection.vendor != "sqlite":
