@@ -92,7 +92,7 @@ def transfer_ship_stock(
     today = today or timezone.localdate()
     transfer = Transfer.objects.create(
         product_id=source.product_id,
-        from_warehouse_id=source.warehouse_id,
+        from_warehouse=source.warehouse,
         to_warehouse=to_warehouse,
         quantity=quantity,
         expected_date=today + dt.timedelta(days=days),

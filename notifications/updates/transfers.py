@@ -11,13 +11,17 @@ from django.db import transaction
 from config.db import retry_on_conflict
 from notifications.updates.telling import telling_customers
 from orders.services import transfers
+from orders.services.notes import form_submission_record
 
 
 @retry_on_conflict()
 @transaction.atomic
-def transfer_ship(**kwargs: Any) -> transfers.TransferShipped:
+def transfer_ship(*, token: str = "", **kwargs: Any) -> transfers.TransferShipped:
     """`orders.services.transfers.transfer_ship`, telling the customers whose
-    promise it moved."""
+    promise it moved. With a form's `token` the same form sent twice ships
+    once (ValidationError, code "already_submitted", the second time)."""
+    if token:
+        form_submission_record(token=token, action="transfer_ship", by=kwargs.get("by"))
     return telling_customers(transfers.transfer_ship, **kwargs)
 
 

@@ -77,6 +77,7 @@ def transfer_ship(
     source = levels[source_key]
     source.warehouse = from_warehouse
     transfer = transfer_ship_stock(source=source, to_warehouse=to_warehouse, quantity=units, by=by)
+    transfer.product = product
     changes = promises_recompute(
         keys=[source_key, destination_key], cause=f"{transfer.number} shipped"
     )
