@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -36,7 +37,7 @@ def lamp(shop: Shop, east):
     return product
 
 
-def post(client: Client, **fields: object) -> object:
+def post(client: Client, **fields: object) -> Any:
     data = {"token": uuid.uuid4().hex, **fields}
     return client.post(PAGE, data)
 
