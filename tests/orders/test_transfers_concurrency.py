@@ -156,9 +156,9 @@ def _units_in_the_shop() -> int:
     """Units on hand in every warehouse plus those in transit between them."""
     on_hand = StockLevel.objects.aggregate(units=Sum("on_hand"))["units"] or 0
     in_transit = (
-        Transfer.objects.filter(status=TransferStatus.IN_TRANSIT).aggregate(
-            units=Sum("quantity")
-        )["units"]
+        Transfer.objects.filter(status=TransferStatus.IN_TRANSIT).aggregate(units=Sum("quantity"))[
+            "units"
+        ]
         or 0
     )
     return on_hand + in_transit
