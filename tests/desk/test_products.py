@@ -155,11 +155,31 @@ def test_query_count_is_fixed(
     WarehouseFactory.create(code="WEST")
     client = client_as(Role.WAREHOUSE)
 
-    # session, user, groups, product, warehouses, levels, inbound, queue summary, queue
-    with django_assert_max_num_queries(9):
+    # session, user, groups, product, warehouses, levels, inbound, transfers in
+    # transit, queue summary, queue
+    with django_assert_max_num_queries(10):
         response = client.get(url("BUSY-1"))
 
     html = response.content.decode()
     assert html.count('<tr id="queue-line-') == 40
     assert html.count('<tr id="inbound-line-') == 5
     assert '<span class="badge badge-bad">60</span>' in html  # 80 waiting − 20 inbound
+
+
+def test_units_in_transit_count_as_inbound_not_short(
+    shop: Shop, client_as: Callable[..., Client]
+) -> None:
+    from orders.services.allocation import stock_adjust
+    from orders.services.transfers import transfer_ship
+
+    item = shop.product(sku="MOVED-1")
+    east = WarehouseFactory.create(code="EAST")
+    shop.order(item, 5)
+    stock_adjust(product=item, warehouse=east, change=3, reason="count", by=None)
+    transfer_ship(
+        product=item, from_warehouse=east, to_warehouse=shop.warehouse, quantity=3, by=None
+    )
+
+    html = client_as(Role.WAREHOUSE).get(url("MOVED-1")).content.decode()
+
+    assert '<span class="badge badge-bad">2</span>' in html  # 5 waiting − 3 in transit
