@@ -44,9 +44,9 @@ def transit_days(*, from_warehouse_id: int, to_warehouse_id: int) -> int:
 
 def transfer_validate(
     *, from_warehouse: Warehouse | None, to_warehouse: Warehouse | None, quantity: object
-) -> int:
+) -> tuple[Warehouse, Warehouse, int]:
     """The shape of a transfer, before any lock: two different warehouses and
-    a whole number of units within the limits. Returns the units."""
+    a whole number of units within the limits. Returns them."""
     if from_warehouse is None:
         raise ValidationError({"from_warehouse": _("Choose the warehouse the units leave.")})
     if to_warehouse is None:
@@ -60,7 +60,7 @@ def transfer_validate(
         raise ValidationError(
             {"quantity": range_message(QUANTITY_MESSAGE, low=1, high=MAX_QUANTITY)}
         )
-    return units
+    return from_warehouse, to_warehouse, units
 
 
 def transfer_ship_stock(

@@ -67,16 +67,15 @@ def transfer_ship(
     """
     if product is None:
         raise ValidationError({"product": _("Choose a product by its SKU.")})
-    units = transfer_validate(
+    sender, destination, units = transfer_validate(
         from_warehouse=from_warehouse, to_warehouse=to_warehouse, quantity=quantity
     )
-    assert from_warehouse is not None and to_warehouse is not None
-    source_key = (product.pk, from_warehouse.pk)
-    destination_key = (product.pk, to_warehouse.pk)
+    source_key = (product.pk, sender.pk)
+    destination_key = (product.pk, destination.pk)
     levels = stock_levels_lock(keys=[source_key, destination_key])
     source = levels[source_key]
-    source.warehouse = from_warehouse
-    transfer = transfer_ship_stock(source=source, to_warehouse=to_warehouse, quantity=units, by=by)
+    source.warehouse = sender
+    transfer = transfer_ship_stock(source=source, to_warehouse=destination, quantity=units, by=by)
     transfer.product = product
     changes = promises_recompute(
         keys=[source_key, destination_key], cause=f"{transfer.number} shipped"
