@@ -43,7 +43,8 @@ class TransferList:
 
 def transfers_page() -> TransferList:
     """Transfers in transit, the soonest expected first (at most TRANSFERS_LIMIT),
-    their number and units, and the last received ones: three queries."""
+    their number and units, and the last received ones: two queries (a third
+    counts the transfers in transit when more than the page lists)."""
     open_transfers = Transfer.objects.filter(status=TransferStatus.IN_TRANSIT)
     listed = list(_with_names(open_transfers).order_by("expected_date", "pk")[:TRANSFERS_LIMIT])
     if len(listed) < TRANSFERS_LIMIT:
