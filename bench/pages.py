@@ -89,6 +89,7 @@ def cases() -> list[PageCase]:
         PageCase("orders (waiting)", "service", reverse("orders") + "?status=waiting"),
         PageCase("customers list", "service", reverse("customers")),
         PageCase("search (several)", "service", reverse("search") + "?q=an"),
+        PageCase("transfers", "warehouse", reverse("transfers")),
     ]
     supplier = Supplier.objects.order_by("name").first()
     if supplier is not None:

@@ -133,6 +133,9 @@ ACCESS: dict[str, Access] = {
     "shop-delivery-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
+    # /transfers/: warehouse ships and receives; everyone else views.
+    "transfers": Access(get=ALL, post=frozenset({W})),
+    "transfer-receive": _act(W),
 }
 
 

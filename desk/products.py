@@ -33,6 +33,7 @@ from orders.selectors.products import (
     product_stock_levels,
     product_warehouses,
 )
+from orders.selectors.transfers import in_transit_units
 
 
 def product_stock_context(
@@ -56,6 +57,9 @@ def product_stock_context(
     for line in inbound:
         warehouse_id = line.purchase_order.warehouse_id
         inbound_units[warehouse_id] = inbound_units.get(warehouse_id, 0) + line.outstanding
+    # Units in transit from another warehouse are inbound too: not to be bought again.
+    for (_product_id, warehouse_id), units in in_transit_units(product_ids=[product.pk]).items():
+        inbound_units[warehouse_id] = inbound_units.get(warehouse_id, 0) + units
     rows = []
     for warehouse in warehouses:
         level = levels.get(warehouse.pk)
@@ -75,7 +79,7 @@ def product_stock_context(
                 "inbound": coming,
                 "backordered": backordered,
                 "waiting_lines": summary.lines if summary else 0,
-                # Backordered units that neither free stock nor open purchase orders cover.
+                # Backordered units no free stock, open purchase order or transfer covers.
                 "shortfall": max(backordered - max(available, 0) - coming, 0),
                 "values": (adjust_values or {}) if posted else {},
                 "errors": (adjust_errors or {}) if posted else {},

@@ -24,6 +24,7 @@ from desk import (
     shop_events,
     shortfall,
     suppliers,
+    transfers,
 )
 from desk.converters import RowIdConverter
 
@@ -199,4 +200,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # customer links
     path("c/<str:token>/", customer_links.customer_link, name="customer-link"),
+    # transfers between warehouses
+    path("transfers/", transfers.transfers, name="transfers"),
+    path(
+        "transfers/<id:transfer_id>/receive/",
+        transfers.transfer_receive,
+        name="transfer-receive",
+    ),
 ]

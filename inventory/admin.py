@@ -20,7 +20,15 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from inventory.models import BackorderPolicy, Product, StockLevel, StockMove, Warehouse
+from inventory.models import (
+    BackorderPolicy,
+    Product,
+    StockLevel,
+    StockMove,
+    Transfer,
+    TransferRoute,
+    Warehouse,
+)
 
 STOCK_CHANGES_ELSEWHERE = _(
     "Stock quantities are read-only here. Stock changes go through the stock services "
@@ -237,4 +245,46 @@ class StockMoveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reference",
         "note",
         "created_by",
+    )
+
+
+@admin.register(TransferRoute)
+class TransferRouteAdmin(SimpleHistoryAdmin):
+    """Transit days between two warehouses (a pair without a route takes the default)."""
+
+    list_display = ["from_warehouse", "to_warehouse", "transit_days"]
+    list_filter = ["from_warehouse", "to_warehouse"]
+    list_select_related = ["from_warehouse", "to_warehouse"]
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAdminMixin, HistoryWithoutRevertAdmin):
+    """Transfers are shipped and received on the transfers page (ledgered, promises
+    recomputed, customers told); here they are read only."""
+
+    list_display = [
+        "__str__",
+        "product",
+        "from_warehouse",
+        "to_warehouse",
+        "quantity",
+        "status",
+        "shipped_at",
+        "expected_date",
+        "received_at",
+    ]
+    list_filter = ["status", "from_warehouse", "to_warehouse"]
+    list_select_related = ["product", "from_warehouse", "to_warehouse"]
+    search_fields = ["product__sku", "product__name"]
+    fields = readonly_fields = (
+        "product",
+        "from_warehouse",
+        "to_warehouse",
+        "quantity",
+        "status",
+        "shipped_at",
+        "shipped_by",
+        "expected_date",
+        "received_at",
+        "received_by",
     )

@@ -128,6 +128,8 @@ class StockMoveKind(models.TextChoices):
     RELEASE = "release", _("Release")
     SHIPMENT = "shipment", _("Shipment")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
 
 
 class AppendOnlyError(Exception):
@@ -175,3 +177,109 @@ class StockMove(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Stock moves are append-only; record a correcting move instead.")
+
+
+DEFAULT_TRANSIT_DAYS = 3
+"""Days a transfer takes between two warehouses with no route of their own."""
+
+
+class TransferRoute(models.Model):
+    """How long units take from one warehouse to another (one way)."""
+
+    from_warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="+", verbose_name=_("from")
+    )
+    to_warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="+", verbose_name=_("to")
+    )
+    transit_days = models.PositiveSmallIntegerField(
+        _("transit days"),
+        default=DEFAULT_TRANSIT_DAYS,
+        validators=lead_time_days_validators,
+        help_text=_("Days from shipping at one warehouse to arriving at the other."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["from_warehouse__code", "to_warehouse__code"]
+        verbose_name = _("transfer route")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_warehouse", "to_warehouse"], name="transfer_route_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_warehouse=F("to_warehouse")),
+                name="transfer_route_two_warehouses",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_warehouse_id} → {self.to_warehouse_id}"
+
+
+class TransferStatus(models.TextChoices):
+    IN_TRANSIT = "in_transit", _("Shipped, in transit")
+    RECEIVED = "received", _("Received")
+
+
+TRANSFER_PREFIX = "TR-"
+
+
+class Transfer(models.Model):
+    """Units of one product moved from one warehouse to another.
+
+    Shipping it takes the units out of the sending warehouse's stock (a
+    `transfer_out` move) and puts it in transit; receiving it adds them to the
+    destination's stock (`transfer_in`). Changed only by the transfer use cases.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    from_warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
+    )
+    to_warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
+    quantity = models.PositiveIntegerField(_("units"), validators=quantity_validators)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TransferStatus, default=TransferStatus.IN_TRANSIT
+    )
+    shipped_at = models.DateTimeField(_("shipped"), auto_now_add=True)
+    expected_date = models.DateField(_("expected"))
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("transfer")
+        indexes = [
+            models.Index(
+                fields=["product", "to_warehouse"],
+                condition=Q(status="in_transit"),
+                name="transfer_in_transit",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_quantity_positive"),
+            models.CheckConstraint(
+                condition=~Q(from_warehouse=F("to_warehouse")), name="transfer_two_warehouses"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def number(self) -> str:
+        """The reference on its ledger moves and promises: "TR-<id>"."""
+        return transfer_number(self.pk)
+
+
+def transfer_number(pk: int | None) -> str:
+    return f"{TRANSFER_PREFIX}{pk}"

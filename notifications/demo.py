@@ -43,6 +43,8 @@ TELLING_CUSTOMERS = DemoUseCases(
     purchase_order_receive=updates.purchase_order_receive,
     shipment_create=updates.shipment_create,
     stock_adjust=updates.stock_adjust,
+    transfer_ship=updates.transfer_ship,
+    transfer_receive=updates.transfer_receive,
 )
 
 

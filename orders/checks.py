@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inventory.checks import transfer_problems
 from inventory.models import Product, StockLevel, StockMove, StockMoveKind, Warehouse
 from orders.models import Cancellation, OrderLine, ShipmentLine
 from suppliers.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
@@ -99,6 +100,7 @@ def stock_check() -> StockCheck:
     result.problems += _purchase_line_problems()
     result.problems += _purchase_order_status_problems()
     result.problems += _purchase_receipt_problems()
+    result.problems += transfer_problems()
     return result
 
 

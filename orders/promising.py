@@ -152,7 +152,8 @@ class Calibration:
 
 @dataclass(frozen=True, slots=True)
 class Supply:
-    """Inbound units: the outstanding quantity of an open purchase order line."""
+    """Inbound units: the outstanding quantity of an open purchase order line,
+    or a transfer in transit from another warehouse."""
 
     date: dt.date
     quantity: int
@@ -161,6 +162,9 @@ class Supply:
     """Who delivers it (a supplier id), for the calibrated engine's record."""
     revised: bool = False
     """The date is one the supplier (or the overdue sweep) moved it to."""
+    in_transit: bool = False
+    """Units moving from another of the shop's warehouses (a transfer): they
+    arrive when the route says, no supplier's record applies."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +287,9 @@ def _promise_queue_calibrated(
     arriving: list[tuple[dt.date, str, int]] = []
     for row in supply:
         if row.quantity:
-            late = calibration.lateness_of(row.supplier, revised=row.revised)
+            late = (
+                0 if row.in_transit else calibration.lateness_of(row.supplier, revised=row.revised)
+            )
             arrival = max(row.date, today) + dt.timedelta(days=late)
             latest_arrival = max(latest_arrival, arrival)
             arriving.append((working.add(arrival, handling_days), row.reference, row.quantity))

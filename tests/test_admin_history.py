@@ -15,7 +15,7 @@ from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from inventory.admin import HistoryWithoutRevertAdmin
-from inventory.models import Product, Warehouse
+from inventory.models import Product, Transfer, TransferRoute, Warehouse
 from notifications.models import CompensationPolicy, WebhookSubscription
 from notifications.updates import purchase_order_cancel
 from orders.checks import stock_problems
@@ -33,7 +33,7 @@ from tests.conftest import Shop, db_snapshot
 
 pytestmark = pytest.mark.django_db
 
-USE_CASE_OWNED = {PurchaseOrder, PurchaseOrderLine, SalesOrder, OrderLine, Shipment}
+USE_CASE_OWNED = {PurchaseOrder, PurchaseOrderLine, SalesOrder, OrderLine, Shipment, Transfer}
 # Every field of these is on their change form, validated there: a revert is
 # the same edit as typing the old values in.
 REVERT_IS_AN_EDIT = {
@@ -44,6 +44,7 @@ REVERT_IS_AN_EDIT = {
     SupplierProduct,
     CompensationPolicy,
     WebhookSubscription,
+    TransferRoute,
 }
 
 

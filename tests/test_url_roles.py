@@ -77,6 +77,7 @@ ARGUMENTS = {
     "line_id": 1,
     "job_id": 1,
     "token": "x",
+    "transfer_id": 1,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.urls import NoReverseMatch, reverse
@@ -124,13 +125,27 @@ class ShortfallTable(FastRowsTable):
         if not record.free_elsewhere:
             return format_html('<span class="muted">{}</span>', "0")
         where = format_html_join(", ", "{} {}", sorted(record.free_by_warehouse.items()))
-        title = gettext("Could be moved instead of bought")
+        title = gettext("Could be moved instead of bought: open the transfer form, prefilled")
+        # The warehouse with the most free units sends; as many as are short, or it has.
+        source, free = max(record.free_by_warehouse.items(), key=lambda item: (item[1], item[0]))
+        link = "{}?{}".format(
+            reverse("transfers"),
+            urlencode(
+                {
+                    "sku": record.product.sku,
+                    "from": source,
+                    "to": record.warehouse.code,
+                    "quantity": min(record.shortfall, free),
+                }
+            ),
+        )
         return format_html(
-            '{}<span class="cell-sub"><span class="badge badge-warn" title="{}">{}</span> {}'
-            "</span>",
+            '{}<span class="cell-sub"><a class="badge badge-warn transfer-suggestion" href="{}" '
+            'title="{}">{}</a> {}</span>',
             record.free_elsewhere,
+            link,
             title,
-            gettext("transfer?"),
+            gettext("transfer instead"),
             where,
         )
 

@@ -64,6 +64,7 @@ from notifications.updates.purchasing import (
     purchase_order_receive_from_form,
     purchase_orders_sweep_overdue,
 )
+from notifications.updates.transfers import transfer_receive, transfer_ship
 
 __all__ = [
     "DraftRequest",
@@ -95,4 +96,6 @@ __all__ = [
     "purchase_orders_sweep_overdue",
     "shipment_create",
     "stock_adjust",
+    "transfer_receive",
+    "transfer_ship",
 ]

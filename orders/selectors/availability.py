@@ -18,7 +18,15 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.models import BackorderPolicy, Product, StockLevel, Warehouse
+from inventory.models import (
+    TRANSFER_PREFIX,
+    BackorderPolicy,
+    Product,
+    StockLevel,
+    Transfer,
+    TransferStatus,
+    Warehouse,
+)
 from orders.models import OrderLine, Tier
 from orders.promising import Calibration, Promise, Supply, promise_at_end
 from orders.selectors.storefront import storefront_warehouse
@@ -62,7 +70,7 @@ def queue_tails(
 ) -> dict[int, QueueTail]:
     """For a new line of each product: the units waiting ahead of it, whether
     any line waits behind it or ties with it, the lead and handling days and
-    the open purchase order supply the promise engine needs — one statement.
+    the open purchase order and transfer supply the promise engine needs — one statement.
 
     Written in SQL because it runs inside every order's stock lock: building
     the same query with the ORM (five subqueries) cost more than running it.
@@ -106,7 +114,12 @@ def queue_tails(
         f"EXISTS (SELECT 1 FROM {revision} r WHERE r.line_id = pl.id) "
         f"FROM {po_line} pl JOIN {po} o ON o.id = pl.purchase_order_id "
         f"WHERE pl.product_id IN ({ids}) AND o.warehouse_id = %s "
-        f"AND o.status IN ({statuses}) AND pl.received < pl.ordered"
+        f"AND o.status IN ({statuses}) AND pl.received < pl.ordered "
+        "UNION ALL "
+        "SELECT 2, t.product_id, t.quantity, FALSE, FALSE, 0, 0, t.expected_date, "
+        "CAST(t.id AS VARCHAR(20)), NULL, FALSE "
+        f"FROM {Transfer._meta.db_table} t WHERE t.product_id IN ({ids}) "
+        "AND t.to_warehouse_id = %s AND t.status = %s"
     )
     params = [
         *(warehouse_id, priority, priority, tier, tier, placed),
@@ -117,6 +130,9 @@ def queue_tails(
         *product_ids,
         warehouse_id,
         *OPEN_PO_STATUSES,
+        *product_ids,
+        warehouse_id,
+        TransferStatus.IN_TRANSIT.value,
     ]
     calibration = promise_calibrations(
         warehouse_ids=[warehouse_id], today=timezone.localdate()
@@ -160,6 +176,13 @@ def queue_tails(
                             reference=number,
                             supplier=supplier_id,
                             revised=bool(revised),
+                        )
+                        if kind == 1
+                        else Supply(
+                            date=expected,
+                            quantity=units,
+                            reference=f"{TRANSFER_PREFIX}{number}",
+                            in_transit=True,
                         ),
                     )
                 )

@@ -30,6 +30,7 @@ from django.utils import timezone
 from inventory.limits import MAX_QUANTITY
 from inventory.models import Product, StockLevel, Warehouse
 from orders.models import OrderLine
+from orders.selectors.transfers import in_transit_units
 from suppliers.models import OPEN_PO_STATUSES, PurchaseOrderLine, Supplier, SupplierProduct
 from suppliers.selectors import DeliveryRecord, supplier_delivery_records
 
@@ -68,7 +69,8 @@ class ShortfallRow:
     """Backordered units of the whole queue."""
     available: int
     inbound: int
-    """Outstanding units of open purchase orders for this warehouse."""
+    """Outstanding units of open purchase orders for this warehouse, and of
+    transfers in transit to it (neither is to be bought again)."""
     lines: int
     """Waiting lines with an estimate: those the shortfall leaves uncovered."""
     customers: int
@@ -178,7 +180,8 @@ def _available(product_ids: set[int]) -> dict[Key, int]:
 
 
 def _inbound(product_ids: set[int]) -> dict[Key, int]:
-    """Outstanding units of open purchase orders, by product and warehouse."""
+    """Outstanding units of open purchase orders and of transfers in transit,
+    by product and (destination) warehouse: two queries."""
     rows = (
         PurchaseOrderLine.objects.filter(
             product_id__in=product_ids,
@@ -189,14 +192,19 @@ def _inbound(product_ids: set[int]) -> dict[Key, int]:
         .values("product_id", "purchase_order__warehouse_id")
         .annotate(units=Sum(F("ordered") - F("received")))
     )
-    return {(row["product_id"], row["purchase_order__warehouse_id"]): row["units"] for row in rows}
+    inbound = {
+        (row["product_id"], row["purchase_order__warehouse_id"]): row["units"] for row in rows
+    }
+    for key, units in in_transit_units(product_ids=product_ids).items():
+        inbound[key] = inbound.get(key, 0) + units
+    return inbound
 
 
 def queue_figures(
     product_ids: set[int],
 ) -> tuple[dict[Key, int], dict[Key, int], dict[Key, int]]:
     """Waiting, available and inbound units of `product_ids` by (product,
-    warehouse), in three queries: the figures a shortfall is made of."""
+    warehouse), in four queries: the figures a shortfall is made of."""
     return _waiting(product_ids), _available(product_ids), _inbound(product_ids)
 
 

@@ -157,9 +157,10 @@ def test_query_count_is_fixed(
     WarehouseFactory.create(code="WEST")
     client = client_as(Role.WAREHOUSE)
 
-    # session, user, groups, product, warehouses, levels, inbound, queue summary, queue,
-    # the queue's latest promise revisions, the purchase order lines they rest on
-    with django_assert_max_num_queries(11):
+    # session, user, groups, product, warehouses, levels, inbound, transfers in transit,
+    # queue summary, queue, the queue's latest promise revisions, the purchase order lines
+    # they rest on
+    with django_assert_max_num_queries(12):
         response = client.get(url("BUSY-1"))
 
     html = response.content.decode()
@@ -202,3 +203,22 @@ def test_a_calibrated_promise_says_how_late_the_supplier_usually_is(
         f"rests on {po.number}, due 22 Jun 2026, supplier usually 4 days late"
         " → ships by 29 Jun 2026" in basis
     )
+
+
+def test_units_in_transit_count_as_inbound_not_short(
+    shop: Shop, client_as: Callable[..., Client]
+) -> None:
+    from orders.services.allocation import stock_adjust
+    from orders.services.transfers import transfer_ship
+
+    item = shop.product(sku="MOVED-1")
+    east = WarehouseFactory.create(code="EAST")
+    shop.order(item, 5)
+    stock_adjust(product=item, warehouse=east, change=3, reason="count", by=None)
+    transfer_ship(
+        product=item, from_warehouse=east, to_warehouse=shop.warehouse, quantity=3, by=None
+    )
+
+    html = client_as(Role.WAREHOUSE).get(url("MOVED-1")).content.decode()
+
+    assert '<span class="badge badge-bad">2</span>' in html  # 5 waiting − 3 in transit

@@ -10,7 +10,9 @@ class Command(BaseCommand):
         "Verify that the ledger sums to the stock levels, that order lines agree with "
         "stock, shipments and cancellations, that no purchase order line is received "
         "beyond what was ordered or apart from the ledger's receipts, and that each purchase "
-        "order's status agrees with what it received. Exits non-zero listing every problem."
+        "order's status agrees with what it received, and that every transfer's units "
+        "are out of one ledger and (once received) into the other. Exits non-zero "
+        "listing every problem."
     )
 
     def handle(self, *args: object, **options: object) -> None:
