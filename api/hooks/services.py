@@ -36,7 +36,7 @@ from api.services import (
 from inventory.models import Warehouse
 from orders.models import Channel, SalesOrder
 from orders.services.cancelling import NothingToCancel
-from orders.services.payments import order_payment_status_set
+from orders.services.payments import order_payment_set
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +220,10 @@ def _apply(
                     for line in document.lines
                 ],
                 warehouse_code=connection.warehouse.code if connection.warehouse else None,
-                payment_status=document.payment_status,
+                payment_status=document.payment.status,
+                amount_paid=document.payment.amount_paid,
+                amount_refunded=document.payment.amount_refunded,
+                currency=document.payment.currency,
             )
         except ValidationError as error:
             if "external_reference" in getattr(error, "message_dict", {}):
@@ -247,8 +250,19 @@ def _apply(
         )
     done = []
     # Payment first: a cancellation's email speaks of the money as it is now.
-    if order_payment_status_set(order=order, payment_status=document.payment_status, by=None):
-        done.append(f"payment status now {document.payment_status}")
+    payment = document.payment
+    if order_payment_set(
+        order=order,
+        payment_status=payment.status,
+        amount_paid=payment.amount_paid,
+        amount_refunded=payment.amount_refunded,
+        currency=payment.currency,
+        by=None,
+    ):
+        done.append(
+            f"payment now {payment.status} (paid {payment.amount_paid}, "
+            f"refunded {payment.amount_refunded})"
+        )
     if document.cancelled:
         reason = "Cancelled in the shop" + (
             f" ({document.cancel_reason})" if document.cancel_reason else ""
