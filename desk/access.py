@@ -133,6 +133,10 @@ ACCESS: dict[str, Access] = {
     "shop-delivery-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
+    # /refunds/: money owed back for cancelled units that were paid for.
+    # Everyone reads; customer service marks a refund paid back.
+    "refunds": _view(*ALL),
+    "refund-mark-refunded": _act(CS),
 }
 
 

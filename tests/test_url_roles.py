@@ -77,6 +77,7 @@ ARGUMENTS = {
     "line_id": 1,
     "job_id": 1,
     "token": "x",
+    "refund_id": 1,
 }
 
 

@@ -64,6 +64,7 @@ from notifications.updates.purchasing import (
     purchase_order_receive_from_form,
     purchase_orders_sweep_overdue,
 )
+from notifications.updates.refunds import refund_mark_refunded
 
 __all__ = [
     "DraftRequest",
@@ -93,6 +94,7 @@ __all__ = [
     "purchase_order_receive",
     "purchase_order_receive_from_form",
     "purchase_orders_sweep_overdue",
+    "refund_mark_refunded",
     "shipment_create",
     "stock_adjust",
 ]

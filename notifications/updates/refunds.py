@@ -1,0 +1,20 @@
+"""Refunds as the shop's storefront hears of them: marking one paid back
+announces `refund.recorded` (the `refund.due` went out with the cancellation)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from notifications.updates.telling import telling_customers
+from orders.models import RefundDue
+from orders.services import refunds
+
+
+@transaction.atomic
+def refund_mark_refunded(*, refund_id: int, reference: str, by: User | None) -> RefundDue:
+    """`orders.services.refunds.refund_due_mark_refunded`, announced to the
+    order's webhook subscriptions in the same transaction."""
+    return telling_customers(
+        refunds.refund_due_mark_refunded, refund_id=refund_id, reference=reference, by=by
+    )
