@@ -28,7 +28,7 @@ def cancelled_email(shop: Shop, *, language: str, **payment: object) -> Notifica
         warehouse=shop.warehouse,
         lines=[LineRequest(shop.product(price=Decimal("25.00")), 2)],  # none in stock
         by=shop.clerk,
-        **payment,  # type: ignore[arg-type]
+        **payment,
     )
     updates.order_backorders_cancel(order=order, reason="Changed my mind", by=None)
     return Notification.objects.get(order=order, kind=NotificationKind.CANCELLED)
