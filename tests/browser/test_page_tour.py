@@ -121,6 +121,7 @@ def tour() -> list[Stop]:
         Stop("orders", "service", reverse("orders"), "Orders"),
         Stop("customers", "service", reverse("customers"), "Customers"),
         Stop("search", "service", reverse("search") + "?q=an", "Search"),
+        Stop("refunds", "service", reverse("refunds"), "Refunds"),
     ]
 
 
