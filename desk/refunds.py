@@ -25,6 +25,7 @@ from desk.forms.refunds import RefundFilterForm, RefundMarkForm
 from desk.pagination import rows_page
 from desk.roles import role_required_for
 from desk.shared import is_fragment_request
+from desk.templatetags.desk_format import money_text
 from notifications import updates
 from orders.models import RefundDue
 from orders.selectors.refunds import refund_get, refunds_due_list, refunds_open_totals
@@ -58,7 +59,10 @@ def refunds(request: HttpRequest) -> HttpResponse:
         "previous_page": page - 1 if page > 1 else None,
         "can_mark": may(request.user, "refund-mark-refunded"),
     }
-    template = f"{TEMPLATE}#refunds-list" if is_fragment_request(request) else TEMPLATE
+    template = TEMPLATE
+    if is_fragment_request(request):
+        part = "refund-totals" if request.GET.get("part") == "totals" else "refunds-list"
+        template += f"#{part}"
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
@@ -104,10 +108,9 @@ def refund_mark_refunded(request: HttpRequest, refund_id: int) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, message)
         else:
             ok = True
-            notice = _("%(number)s: %(amount)s %(currency)s marked refunded (%(reference)s).") % {
+            notice = _("%(number)s: %(amount)s marked refunded (%(reference)s).") % {
                 "number": refund.order.number,
-                "amount": refund.amount,
-                "currency": refund.currency,
+                "amount": money_text(refund.amount, refund.currency),
                 "reference": refund.reference,
             }
     if not is_fragment_request(request):

@@ -86,6 +86,8 @@ def refund_due_record(
         amount=total,
         currency=order.currency,
         reason=reason[:255],
+        # Looked up at call time (the demo's simulated clock replaces it).
+        created_at=timezone.now(),
     )
     recording.refund_due_record(refund.pk)
     return refund

@@ -172,3 +172,11 @@ def test_the_order_page_shows_its_refunds(shop: Shop, service: Client) -> None:
     html = service.get(reverse("order", args=[refund.order.number])).content.decode()
     assert 'id="order-refunds"' in html and f'id="order-refund-{refund.pk}"' in html
     assert "Still owed" in html and "Paid" in html
+
+
+def test_the_totals_card_refreshes_alone(shop: Shop, service: Client) -> None:
+    refund = owed(shop)
+    updates.refund_mark_refunded(refund_id=refund.pk, reference="re_1", by=None)
+    html = service.get(reverse("refunds") + "?part=totals", headers=HX).content.decode()
+    assert 'id="refund-totals-card"' in html and "<table" not in html
+    assert "Nothing is owed" in html
