@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -206,3 +207,15 @@ def test_two_clerks_marking_at_once_record_one_refund(shop: Shop) -> None:
     assert sorted(outcomes) == ["already", "marked"]
     order.refresh_from_db()
     assert order.amount_refunded == Decimal("50.00")
+
+
+def test_the_admin_shows_refunds_and_the_orders_payment_read_only(
+    shop: Shop, client_as: Any
+) -> None:
+    order = paid_order(shop)
+    order_backorders_cancel(order=order, reason="Changed my mind", by=shop.clerk)
+    admin = client_as(superuser=True)
+    listing = admin.get("/admin/orders/refunddue/")
+    assert listing.status_code == 200 and order.number in listing.content.decode()
+    change = admin.get(f"/admin/orders/salesorder/{order.pk}/change/").content.decode()
+    assert "75.00" in change and 'name="amount_paid"' not in change
