@@ -27,7 +27,7 @@ from notifications.services.outbox import notification_enqueue
 from notifications.services.rendering import json_safe, notification_render
 from notifications.services.webhooks import webhook_events_write
 from orders.links import customer_link_token
-from orders.models import Cancellation, OrderLine, SalesOrder
+from orders.models import Cancellation, OrderLine, PaymentStatus, SalesOrder
 from orders.services import (
     recording,
 )
@@ -268,6 +268,9 @@ def cancellations_notify(*, cancellations: Sequence[Cancellation]) -> Notificati
             ],
             "refund_due": refund,
             "charged": refund > 0,
+            # Refunded in full by the shop already: nothing more comes back,
+            # and "not charged" would not be true either.
+            "already_refunded": refund == 0 and order.payment_status == PaymentStatus.REFUNDED,
             "currency": order.currency,
         },
         dedup_key=f"cancelled:{order.pk}:{ids}",
