@@ -297,7 +297,7 @@ def _cancelled_events(cancellation_ids: Iterable[int]) -> list[Event]:
                     }
                     for item in cancellations
                 ],
-                "currency": settings.SHOP_CURRENCY,
+                "currency": cancellations[0].order_line.order.currency,
             },
         )
         for _order_id, cancellations in sorted(by_order.items())
