@@ -34,6 +34,7 @@ from api.services import (
     storefront_order_place,
 )
 from inventory.models import Warehouse
+from notifications import updates
 from orders.models import Channel, SalesOrder
 from orders.services.cancelling import NothingToCancel
 from orders.services.payments import order_payment_set
@@ -251,6 +252,7 @@ def _apply(
     done = []
     # Payment first: a cancellation's email speaks of the money as it is now.
     payment = document.payment
+    refunded_before = order.amount_refunded
     if order_payment_set(
         order=order,
         payment_status=payment.status,
@@ -263,6 +265,15 @@ def _apply(
             f"payment now {payment.status} (paid {payment.amount_paid}, "
             f"refunded {payment.amount_refunded})"
         )
+    if payment.amount_refunded > refunded_before:
+        # Refunded in the shop's admin: the refunds owed here that it covers are settled.
+        settled = updates.refunds_settle_from_shop(
+            order=order,
+            refunded=payment.amount_refunded - refunded_before,
+            reference=f"{connection.get_platform_display()} refund",
+        )
+        if settled:
+            done.append(f"{len(settled)} refund(s) owed marked refunded by the shop")
     if document.cancelled:
         reason = "Cancelled in the shop" + (
             f" ({document.cancel_reason})" if document.cancel_reason else ""

@@ -64,7 +64,7 @@ from notifications.updates.purchasing import (
     purchase_order_receive_from_form,
     purchase_orders_sweep_overdue,
 )
-from notifications.updates.refunds import refund_mark_refunded
+from notifications.updates.refunds import refund_mark_refunded, refunds_settle_from_shop
 
 __all__ = [
     "DraftRequest",
@@ -95,6 +95,7 @@ __all__ = [
     "purchase_order_receive_from_form",
     "purchase_orders_sweep_overdue",
     "refund_mark_refunded",
+    "refunds_settle_from_shop",
     "shipment_create",
     "stock_adjust",
 ]

@@ -133,3 +133,26 @@ def refund_due_mark_refunded(*, refund_id: int, reference: str, by: User | None)
     refund.order = order
     recording.refund_recorded_record(refund.pk)
     return refund
+
+
+def refunds_due_settle_from_shop(
+    *, order: SalesOrder, refunded: Decimal, reference: str
+) -> list[RefundDue]:
+    """The shop reports `refunded` more given back than before (its own refund,
+    made in the shop's admin): mark the open refunds it covers refunded, oldest
+    first, without counting the money again on the order (the shop's figure is
+    already there). Runs in the caller's transaction; the marked refunds."""
+    left = refunded
+    settled = []
+    rows = RefundDue.objects.select_for_update(of=("self",)).open().filter(order=order)
+    for refund in rows.order_by("created_at", "pk"):
+        if refund.amount > left:
+            continue
+        left -= refund.amount
+        refund.refunded_at = timezone.now()
+        refund.refunded_by = None
+        refund.reference = reference[:MAX_REFERENCE_LENGTH]
+        refund.save(update_fields=["refunded_at", "refunded_by", "reference"])
+        recording.refund_recorded_record(refund.pk)
+        settled.append(refund)
+    return settled

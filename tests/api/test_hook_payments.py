@@ -203,3 +203,51 @@ def test_the_api_refuses_impossible_payments_clearly(
     assert response.status_code == 422, response.content
     assert response["Content-Type"] == "application/problem+json"
     assert not SalesOrder.objects.exists()
+
+
+def test_a_refund_made_in_shopify_settles_the_refund_owed_here(
+    shopify: ShopConnection, deliver: Any
+) -> None:
+    from notifications import updates
+    from notifications.models import WebhookDelivery, WebhookEventType, WebhookSubscription
+
+    deliver(shopify, shopify_order())
+    order = SalesOrder.objects.get()
+    WebhookSubscription.objects.create(url="https://shop.example/h", secret="k", channel="web")
+    updates.order_backorders_cancel(order=order, reason="Too slow", by=None)
+    refund = RefundDue.objects.get()
+    assert refund.amount == Decimal("189.00")
+    # customer service refunds it in the Shopify admin; Shopify sends the update
+    deliver(
+        shopify,
+        shopify_order(
+            financial_status="partially_refunded",
+            refunds=[{"id": 1, "transactions": [{**REFUND, "amount": "189.00"}]}],
+            updated_at="2026-12-01T09:00:00-05:00",
+        ),
+        topic="orders/updated",
+    )
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert (refund.is_refunded, refund.reference, refund.refunded_by) == (
+        True,
+        "Shopify refund",
+        None,
+    )
+    # the money is counted once: the shop's figure
+    assert (order.payment_status, order.amount_refunded) == (
+        PaymentStatus.PARTIALLY_REFUNDED,
+        Decimal("189.00"),
+    )
+    assert WebhookDelivery.objects.filter(event_type=WebhookEventType.REFUND_RECORDED).count() == 1
+    # a replay of the same update settles nothing more
+    deliver(
+        shopify,
+        shopify_order(
+            financial_status="partially_refunded",
+            refunds=[{"id": 1, "transactions": [{**REFUND, "amount": "189.00"}]}],
+            updated_at="2026-12-01T09:00:00-05:00",
+        ),
+        topic="orders/updated",
+    )
+    assert WebhookDelivery.objects.filter(event_type=WebhookEventType.REFUND_RECORDED).count() == 1
