@@ -70,6 +70,9 @@ def order_document(order: SalesOrder) -> dict:
             "external_id": order.external_reference,
             "placed_at": order.placed_at,
             "payment_status": order.payment_status,
+            "amount_paid": order.amount_paid,
+            "amount_refunded": order.amount_refunded,
+            "currency": order.currency,
             "warehouse": order.warehouse.code,
             "updated_at": order.updated_at,
             "customer": {
@@ -214,6 +217,9 @@ def order_create(
                 ],
                 warehouse_code=payload.warehouse,
                 payment_status=payload.payment_status,
+                amount_paid=payload.amount_paid,
+                amount_refunded=payload.amount_refunded,
+                currency=payload.currency,
             )
         except LinesRefused as refused:
             return _problem_answer(

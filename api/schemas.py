@@ -10,9 +10,10 @@ from typing import Annotated, Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AwareDatetime, field_validator
+from pydantic import AwareDatetime, field_validator, model_validator
 
 from inventory.limits import MAX_QUANTITY, SKU_JSON_PATTERN, SKU_MAX_LENGTH
+from orders.limits import CURRENCY_PATTERN, MAX_AMOUNT
 
 MAX_LINES = 100
 
@@ -58,7 +59,32 @@ class OrderIn(Schema):
     warehouse: str | None = Field(
         None, min_length=1, max_length=16, description="A warehouse code; the first one if omitted"
     )
-    payment_status: Literal["paid", "authorized", "unpaid"] = "unpaid"
+    payment_status: Literal["paid", "authorized", "unpaid", "partially_refunded", "refunded"] = (
+        "unpaid"
+    )
+    amount_paid: Decimal | None = Field(
+        None,
+        ge=0,
+        le=MAX_AMOUNT,
+        max_digits=12,
+        decimal_places=2,
+        description="What the shop took; the order's total if paid and omitted, else 0",
+    )
+    amount_refunded: Decimal | None = Field(
+        None, ge=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2, description="0 if omitted"
+    )
+    currency: str | None = Field(
+        None,
+        pattern=CURRENCY_PATTERN,
+        examples=["EUR"],
+        description="ISO 4217; the shop's currency if omitted",
+    )
+
+    @model_validator(mode="after")
+    def _refunded_within_paid(self) -> OrderIn:
+        if (self.amount_refunded or 0) > (self.amount_paid or 0) and self.amount_refunded:
+            raise ValueError("amount_refunded is more than amount_paid.")
+        return self
 
     @field_validator("external_id")
     @classmethod
@@ -129,6 +155,9 @@ class OrderOut(Schema):
     external_id: str
     placed_at: dt.datetime
     payment_status: str
+    amount_paid: Decimal
+    amount_refunded: Decimal
+    currency: str
     warehouse: str
     updated_at: dt.datetime = Field(
         ...,

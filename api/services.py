@@ -57,6 +57,9 @@ def storefront_order_place(
     lines: Sequence[StorefrontLine],
     warehouse_code: str | None,
     payment_status: str,
+    amount_paid: Decimal | None = None,
+    amount_refunded: Decimal | None = None,
+    currency: str | None = None,
 ) -> SalesOrder:
     """Place a storefront's order on its channel (an API key's, or a shop
     connection's: the API and the shop webhooks share this intake).
@@ -91,6 +94,9 @@ def storefront_order_place(
             placed_at=placed_at,
             external_reference=external_id,
             payment_status=payment_status,
+            amount_paid=amount_paid,
+            amount_refunded=amount_refunded,
+            currency=currency,
         )
     except ValidationError as error:
         messages = getattr(error, "message_dict", {})

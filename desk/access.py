@@ -136,6 +136,10 @@ ACCESS: dict[str, Access] = {
     # /transfers/: warehouse ships and receives; everyone else views.
     "transfers": Access(get=ALL, post=frozenset({W})),
     "transfer-receive": _act(W),
+    # /refunds/: money owed back for cancelled units that were paid for.
+    # Everyone reads; customer service marks a refund paid back.
+    "refunds": _view(*ALL),
+    "refund-mark-refunded": _act(CS),
 }
 
 

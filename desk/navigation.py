@@ -45,6 +45,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Webhook deliveries"), "shop-deliveries"),
     NavItem(_("Policy"), "policy"),
     NavItem(_("Transfers"), "transfers"),
+    NavItem(_("Refunds"), "refunds"),
 )
 
 

@@ -19,6 +19,7 @@ from desk import (
     queue,
     queue_jobs,
     receiving,
+    refunds,
     shipping,
     shop_deliveries,
     shop_events,
@@ -198,6 +199,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("policy/", policy.policy, name="policy"),
     # dashboard
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    # refunds
+    path("refunds/", refunds.refunds, name="refunds"),
+    path(
+        "refunds/<id:refund_id>/refunded/",
+        refunds.refund_mark_refunded,
+        name="refund-mark-refunded",
+    ),
     # customer links
     path("c/<str:token>/", customer_links.customer_link, name="customer-link"),
     # transfers between warehouses

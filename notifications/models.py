@@ -338,6 +338,8 @@ class WebhookEventType(models.TextChoices):
     READY = "order.ready_to_ship", _("Lines ready to ship")
     SHIPPED = "order.shipped", _("Order shipped")
     CANCELLED = "order.cancelled", _("Units cancelled")
+    REFUND_DUE = "refund.due", _("Refund due")
+    REFUND_RECORDED = "refund.recorded", _("Refund recorded")
 
 
 def all_webhook_event_types() -> list[str]:

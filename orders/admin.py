@@ -28,6 +28,7 @@ from orders.models import (
     FormSubmission,
     OrderLine,
     OrderNote,
+    RefundDue,
     SalesOrder,
     Shipment,
     ShipmentLine,
@@ -168,12 +169,28 @@ class SalesOrderAdmin(HistoryWithoutRevertAdmin):
                 ],
                 "description": CUSTOMER_FIXED,
             },
-        )
+        ),
+        (
+            _("Payment (as the shop reports it)"),
+            {"fields": ["payment_status", "amount_paid", "amount_refunded", "currency"]},
+        ),
     ]
     # The number is the reference in the stock ledger; the warehouse and the
     # placed time were copied onto the lines and decide their allocation and
     # their place in the queue; the customer was told, and is owed any refund.
-    readonly_fields = ["number", "customer", "warehouse", "placed_at", "status", "created_by"]
+    readonly_fields = [
+        "number",
+        "customer",
+        "warehouse",
+        "placed_at",
+        "status",
+        "created_by",
+        # The shop's word (its API or webhook); refunds are recorded on /refunds/.
+        "payment_status",
+        "amount_paid",
+        "amount_refunded",
+        "currency",
+    ]
     inlines = [OrderLineInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SalesOrder]:
@@ -355,6 +372,36 @@ class CancellationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reason",
         "cancelled_by",
         "cancelled_at",
+    )
+
+
+@admin.register(RefundDue)
+class RefundDueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Money owed back: written with the cancellation, marked on /refunds/."""
+
+    list_display = [
+        "order",
+        "amount",
+        "currency",
+        "reason",
+        "created_at",
+        "refunded_at",
+        "reference",
+    ]
+    list_select_related = ["order", "refunded_by"]
+    list_filter = [("refunded_at", admin.EmptyFieldListFilter), "currency"]
+    search_fields = ["order__number", "reference", "reason"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "order",
+        "units",
+        "amount",
+        "currency",
+        "reason",
+        "created_at",
+        "refunded_at",
+        "refunded_by",
+        "reference",
     )
 
 

@@ -18,7 +18,13 @@ from simple_history.models import HistoricalRecords
 
 from inventory.limits import quantity_validators
 from inventory.models import Product, Warehouse
-from orders.limits import priority_validators
+from orders.limits import (
+    CURRENCY_PATTERN,
+    amount_validators,
+    currency_validators,
+    priority_validators,
+    shop_currency,
+)
 
 
 class Language(models.TextChoices):
@@ -86,6 +92,14 @@ class PaymentStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     AUTHORIZED = "authorized", _("Authorized")
     UNPAID = "unpaid", _("Unpaid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+# The states in which the shop holds the customer's money: a cancellation of
+# units it paid for is a refund. Authorized (not captured) or unpaid: nothing
+# was taken, nothing is refunded.
+MONEY_TAKEN = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
 
 
 class ShipPreference(models.TextChoices):
@@ -107,7 +121,26 @@ class SalesOrder(models.Model):
         _("storefront reference"), max_length=64, blank=True, default=""
     )
     payment_status = models.CharField(
-        _("payment status"), max_length=10, choices=PaymentStatus, default=PaymentStatus.UNPAID
+        _("payment status"), max_length=18, choices=PaymentStatus, default=PaymentStatus.UNPAID
+    )
+    # What the shop took and gave back, as it reports them (the storefront API
+    # or its webhook), in `currency`.
+    amount_paid = models.DecimalField(
+        _("amount paid"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=amount_validators,
+    )
+    amount_refunded = models.DecimalField(
+        _("amount refunded"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=amount_validators,
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, default=shop_currency, validators=currency_validators
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -137,6 +170,15 @@ class SalesOrder(models.Model):
                 condition=~Q(external_reference=""),
                 name="order_external_reference_unique",
             ),
+            models.CheckConstraint(
+                condition=Q(amount_paid__gte=0)
+                & Q(amount_refunded__gte=0)
+                & Q(amount_refunded__lte=F("amount_paid")),
+                name="order_amounts_within_paid",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=CURRENCY_PATTERN), name="order_currency_code"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -160,6 +202,17 @@ class SalesOrder(models.Model):
     @property
     def status(self) -> Status:
         return self.status_from(list(self.lines.all()))
+
+    @property
+    def money_taken(self) -> bool:
+        return self.payment_status in MONEY_TAKEN
+
+    @property
+    def amount_held(self) -> Decimal:
+        """What the shop still holds of the customer's money for this order."""
+        if not self.money_taken:
+            return Decimal("0.00")
+        return max(self.amount_paid - self.amount_refunded, Decimal("0.00"))
 
 
 # The queue order, everywhere: manual priority (higher first), customer tier
@@ -456,3 +509,64 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.token}"
+
+
+class RefundDueQuerySet(models.QuerySet["RefundDue"]):
+    def open(self) -> RefundDueQuerySet:
+        return self.filter(refunded_at__isnull=True)
+
+    def refunded(self) -> RefundDueQuerySet:
+        return self.filter(refunded_at__isnull=False)
+
+
+class RefundDue(models.Model):
+    """Money the shop owes a customer for units cancelled (or substituted) that
+    were paid for: written in the transaction of the cancellation, marked
+    refunded by customer service with the payment provider's reference."""
+
+    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="refunds_due")
+    # The units it pays back: [{"line_id", "sku", "quantity"}, …].
+    units = models.JSONField(_("units"), default=list)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, validators=currency_validators)
+    reason = models.CharField(_("reason"), max_length=255)
+    created_at = models.DateTimeField(_("due since"), default=timezone.now)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reference = models.CharField(_("refund reference"), max_length=100, blank=True, default="")
+
+    objects = RefundDueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["created_at", "id"],
+                name="refund_due_open",
+                condition=Q(refunded_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_due_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=CURRENCY_PATTERN), name="refund_due_currency_code"
+            ),
+            models.CheckConstraint(
+                condition=(Q(refunded_at__isnull=True) & Q(reference=""))
+                | (Q(refunded_at__isnull=False) & ~Q(reference="")),
+                name="refund_due_refunded_with_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}: {self.currency} {self.amount}"
+
+    @property
+    def is_refunded(self) -> bool:
+        return self.refunded_at is not None
+
+    @property
+    def units_text(self) -> str:
+        return ", ".join(f"{unit['sku']} × {unit['quantity']}" for unit in self.units)

@@ -201,6 +201,7 @@ class Shop:
         *,
         customer: Customer | None = None,
         placed_at: dt.datetime | None = None,
+        payment_status: str = "unpaid",
     ) -> SalesOrder:
         return order_place(
             customer=customer or self.customer(),
@@ -208,6 +209,7 @@ class Shop:
             lines=[LineRequest(product, quantity)],
             placed_at=placed_at,
             by=self.clerk,
+            payment_status=payment_status,
         )
 
     def purchase(self, product: Product, quantity: int, days: int = 10) -> PurchaseOrder:

@@ -78,6 +78,7 @@ ARGUMENTS = {
     "job_id": 1,
     "token": "x",
     "transfer_id": 1,
+    "refund_id": 1,
 }
 
 

@@ -14,29 +14,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from api.hooks.payment import PaymentError, ShopPayment, shopify_payment, woocommerce_payment
 from api.models import Platform, SkuMapping
-from orders.models import Language, PaymentStatus
+from orders.models import Language
 
 SHOPIFY_ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
 WOOCOMMERCE_ORDER_TOPICS = frozenset({"order.created", "order.updated"})
 
-# Shopify's financial_status → the payment state the emails speak of. A
-# refunded or voided order holds none of the customer's money any more: for a
-# cancellation that reads "not charged". Partly paid or partly refunded: money
-# is held, so a cancellation is a refund.
-SHOPIFY_PAYMENT = {
-    "pending": PaymentStatus.UNPAID,
-    "authorized": PaymentStatus.AUTHORIZED,
-    "partially_paid": PaymentStatus.PAID,
-    "paid": PaymentStatus.PAID,
-    "partially_refunded": PaymentStatus.PAID,
-    "refunded": PaymentStatus.UNPAID,
-    "voided": PaymentStatus.UNPAID,
-    "expired": PaymentStatus.UNPAID,
-}
-# WooCommerce's order status: "processing" and "completed" are paid orders;
-# "on-hold" awaits a payment (a bank transfer), "pending" was never paid.
-WOOCOMMERCE_PAID = frozenset({"processing", "completed"})
 MAX_EMAIL_LENGTH = 254  # Customer.email
 # OrderLine.unit_price: ten digits, two of them decimals.
 MAX_UNIT_PRICE = Decimal("99999999.99")
@@ -62,7 +46,7 @@ class ShopOrderDocument:
     email: str
     customer_name: str
     language: str
-    payment_status: str
+    payment: ShopPayment
     cancelled: bool
     cancel_reason: str
     lines: tuple[ShopLine, ...]
@@ -117,9 +101,10 @@ def _shopify(body: Mapping[str, Any], *, topic: str) -> ShopOrderDocument:
     name = _name(customer.get("first_name"), customer.get("last_name")) or _name(
         billing.get("first_name"), billing.get("last_name")
     )
-    financial = body.get("financial_status") or "pending"
-    if financial not in SHOPIFY_PAYMENT:
-        raise MappingError(f"Unknown financial_status {financial!r}.")
+    try:
+        payment = shopify_payment(body)
+    except PaymentError as error:
+        raise MappingError(str(error)) from error
     items = body.get("line_items")
     if not isinstance(items, list):
         raise MappingError("line_items is missing or not a list.")
@@ -138,7 +123,7 @@ def _shopify(body: Mapping[str, Any], *, topic: str) -> ShopOrderDocument:
         email=email,
         customer_name=name or email,
         language=language_from_locale(body.get("customer_locale")),
-        payment_status=SHOPIFY_PAYMENT[financial],
+        payment=payment,
         cancelled=topic == "orders/cancelled" or bool(body.get("cancelled_at")),
         cancel_reason=str(body.get("cancel_reason") or ""),
         lines=tuple(lines),
@@ -150,9 +135,10 @@ def _woocommerce(body: Mapping[str, Any]) -> ShopOrderDocument:
     billing = _object(body.get("billing"))
     email = _email(billing.get("email"))
     status = str(body.get("status") or "")
-    paid = status in WOOCOMMERCE_PAID or bool(body.get("date_paid_gmt"))
-    if status == "refunded":
-        paid = False
+    try:
+        payment = woocommerce_payment(body)
+    except PaymentError as error:
+        raise MappingError(str(error)) from error
     items = body.get("line_items")
     if not isinstance(items, list):
         raise MappingError("line_items is missing or not a list.")
@@ -171,7 +157,7 @@ def _woocommerce(body: Mapping[str, Any]) -> ShopOrderDocument:
         customer_name=_name(billing.get("first_name"), billing.get("last_name")) or email,
         # WooCommerce's order carries no customer language.
         language=Language.ENGLISH,
-        payment_status=PaymentStatus.PAID if paid else PaymentStatus.UNPAID,
+        payment=payment,
         cancelled=status == "cancelled",
         cancel_reason="",
         lines=tuple(lines),

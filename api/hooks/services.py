@@ -34,9 +34,10 @@ from api.services import (
     storefront_order_place,
 )
 from inventory.models import Warehouse
+from notifications import updates
 from orders.models import Channel, SalesOrder
 from orders.services.cancelling import NothingToCancel
-from orders.services.payments import order_payment_status_set
+from orders.services.payments import order_payment_set
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,10 @@ def _apply(
                     for line in document.lines
                 ],
                 warehouse_code=connection.warehouse.code if connection.warehouse else None,
-                payment_status=document.payment_status,
+                payment_status=document.payment.status,
+                amount_paid=document.payment.amount_paid,
+                amount_refunded=document.payment.amount_refunded,
+                currency=document.payment.currency,
             )
         except ValidationError as error:
             if "external_reference" in getattr(error, "message_dict", {}):
@@ -247,8 +251,29 @@ def _apply(
         )
     done = []
     # Payment first: a cancellation's email speaks of the money as it is now.
-    if order_payment_status_set(order=order, payment_status=document.payment_status, by=None):
-        done.append(f"payment status now {document.payment_status}")
+    payment = document.payment
+    refunded_before = order.amount_refunded
+    if order_payment_set(
+        order=order,
+        payment_status=payment.status,
+        amount_paid=payment.amount_paid,
+        amount_refunded=payment.amount_refunded,
+        currency=payment.currency,
+        by=None,
+    ):
+        done.append(
+            f"payment now {payment.status} (paid {payment.amount_paid}, "
+            f"refunded {payment.amount_refunded})"
+        )
+    if payment.amount_refunded > refunded_before:
+        # Refunded in the shop's admin: the refunds owed here that it covers are settled.
+        settled = updates.refunds_settle_from_shop(
+            order=order,
+            refunded=payment.amount_refunded - refunded_before,
+            reference=f"{connection.get_platform_display()} refund",
+        )
+        if settled:
+            done.append(f"{len(settled)} refund(s) owed marked refunded by the shop")
     if document.cancelled:
         reason = "Cancelled in the shop" + (
             f" ({document.cancel_reason})" if document.cancel_reason else ""

@@ -105,7 +105,8 @@ def _template_context(
     return {
         **context,
         "shop_name": settings.SHOP_NAME,
-        "currency": settings.SHOP_CURRENCY,
+        # The order's currency where the message names one (a refund), else the shop's.
+        "currency": context.get("currency") or settings.SHOP_CURRENCY,
         "customer_name": customer.name,
         "order_number": order.number if order else context.get("order_number", ""),
         "lines": lines,

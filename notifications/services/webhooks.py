@@ -62,6 +62,7 @@ from notifications.models import (
     WebhookSubscription,
 )
 from notifications.services.rendering import json_safe
+from notifications.services.webhook_refunds import refund_events
 from orders.models import Cancellation, OrderLine, SalesOrder, Shipment
 from orders.services import recording
 
@@ -80,6 +81,8 @@ def webhook_events_write(
         or recorded.shipments
         or recorded.cancellations
         or recorded.allocations
+        or recorded.refunds_due
+        or recorded.refunds_recorded
         or any(not change.is_first and change.days_moved for change in recorded.promises)
     ):
         return []
@@ -93,6 +96,7 @@ def webhook_events_write(
         *_ready_events(recorded.allocations),
         *_shipped_events(recorded.shipments),
         *_cancelled_events(recorded.cancellations),
+        *refund_events(due=recorded.refunds_due, recorded=recorded.refunds_recorded),
     ]
     written: list[WebhookDelivery] = []
     for event_id, event_type, order, data in events:
@@ -293,7 +297,7 @@ def _cancelled_events(cancellation_ids: Iterable[int]) -> list[Event]:
                     }
                     for item in cancellations
                 ],
-                "currency": settings.SHOP_CURRENCY,
+                "currency": cancellations[0].order_line.order.currency,
             },
         )
         for _order_id, cancellations in sorted(by_order.items())

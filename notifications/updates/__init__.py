@@ -65,6 +65,7 @@ from notifications.updates.purchasing import (
     purchase_orders_sweep_overdue,
 )
 from notifications.updates.transfers import transfer_receive, transfer_ship
+from notifications.updates.refunds import refund_mark_refunded, refunds_settle_from_shop
 
 __all__ = [
     "DraftRequest",
@@ -94,6 +95,8 @@ __all__ = [
     "purchase_order_receive",
     "purchase_order_receive_from_form",
     "purchase_orders_sweep_overdue",
+    "refund_mark_refunded",
+    "refunds_settle_from_shop",
     "shipment_create",
     "stock_adjust",
     "transfer_receive",

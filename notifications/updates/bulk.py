@@ -30,7 +30,7 @@ from notifications.models import (
 from notifications.services.outbox import notification_enqueue
 from notifications.updates.telling import customer_links, line_context, telling_customers
 from orders.limits import PRIORITY_MESSAGE, is_priority
-from orders.models import Customer, OrderLine, PaymentStatus
+from orders.models import Customer, OrderLine
 from orders.services import priority as queue_priority
 
 BULK_JOB_CHUNK = 25
@@ -267,8 +267,8 @@ def _bulk_notify(*, job: BulkJob, line_ids: list[int]) -> dict[str, int]:
             "lines": [line_context(line) for line in waiting],
             "order_numbers": [sales_order.number for sales_order in orders_told],
             # What the email says about money: every order paid, some, or none.
-            "charged": all(o.payment_status == PaymentStatus.PAID for o in orders_told),
-            "partly_charged": any(o.payment_status == PaymentStatus.PAID for o in orders_told),
+            "charged": all(o.amount_held > 0 for o in orders_told),
+            "partly_charged": any(o.amount_held > 0 for o in orders_told),
             **(customer_links(order) if order is not None else {}),
         }
         minutes = int(window.total_seconds() // 60)

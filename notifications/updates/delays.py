@@ -186,6 +186,11 @@ def order_line_substitute(
             "substitute_for": old_line.product.name,
             "lines": [{**line_context(new_line), "quantity": new_line.ordered}],
             "agent_name": _agent_name(by),
+            # What the replaced item means for money: a refund of what the
+            # alternative does not use, or nothing charged for it.
+            "refund_due": substitution.cancellation.refund_due,
+            "charged": new_line.order.money_taken,
+            "currency": new_line.order.currency,
         },
         dedup_key=f"substituted:{new_line.pk}",
     )

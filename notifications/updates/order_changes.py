@@ -24,7 +24,6 @@ from orders.models import (
     Cancellation,
     CustomerChoice,
     OrderLine,
-    PaymentStatus,
     SalesOrder,
     Shipment,
 )
@@ -55,7 +54,7 @@ def order_place(**kwargs: Any) -> SalesOrder:
             order=order,
             context={
                 "lines": [line_context(line) for line in waiting],
-                "charged": order.payment_status == PaymentStatus.PAID,
+                "charged": order.amount_held > 0,
                 **customer_links(order),
             },
             dedup_key=f"backorder-confirmed:{order.pk}",

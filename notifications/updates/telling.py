@@ -244,8 +244,10 @@ def lines_ready_notify(*, allocations: Sequence[recording.Allocation]) -> list[N
 
 def cancellations_notify(*, cancellations: Sequence[Cancellation]) -> Notification | None:
     """The "cancelled" confirmation for one order's cancellations. What it says
-    about money follows the order's payment status as the shop reports it:
-    paid → the refund due; authorized or unpaid → not charged for them."""
+    about money is what the shop really took (orders.services.refunds): a
+    refund of what is due to the original payment method when money was taken
+    for these units; otherwise (authorized, unpaid, or paid only for what stays
+    on the order) not charged for them."""
     if not cancellations:
         return None
     items = list(
@@ -265,7 +267,11 @@ def cancellations_notify(*, cancellations: Sequence[Cancellation]) -> Notificati
                 {**line_context(item.order_line), "quantity": item.quantity} for item in items
             ],
             "refund_due": refund,
-            "charged": order.payment_status == PaymentStatus.PAID,
+            "charged": refund > 0,
+            # Refunded in full by the shop already: nothing more comes back,
+            # and "not charged" would not be true either.
+            "already_refunded": refund == 0 and order.payment_status == PaymentStatus.REFUNDED,
+            "currency": order.currency,
         },
         dedup_key=f"cancelled:{order.pk}:{ids}",
     )

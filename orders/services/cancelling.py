@@ -27,6 +27,7 @@ from orders.models import (
 from orders.services import recording
 from orders.services.allocation import queue_allocate
 from orders.services.promises import promises_recompute
+from orders.services.refunds import refund_due_record
 from orders.services.touching import orders_touch
 
 
@@ -52,7 +53,8 @@ def cancel_units(
     cancellation = Cancellation.objects.create(
         order_line=line,
         quantity=quantity,
-        refund_due=(line.unit_price * quantity).quantize(Decimal("0.01")),
+        # Set by refunds.refund_due_record from what the shop really took.
+        refund_due=Decimal("0.00"),
         reason=reason[:255],
         cancelled_by=acting_user(by),
     )
@@ -101,6 +103,7 @@ def order_line_cancel(
     cancellation, _released = cancel_units(
         line=locked, quantity=quantity, level=level, reason=reason, by=by
     )
+    refund_due_record(cancellations=[cancellation], reason=reason, by=by)
     promises_recompute(
         keys=[(locked.product_id, locked.warehouse_id)],
         cause=f"{locked.order.number} cancelled in part",
@@ -133,6 +136,7 @@ def order_cancel(*, order: SalesOrder, reason: str, by: User | None) -> list[Can
         cancellations.append(cancellation)
         if released:
             refill.add(line.product_id)
+    refund_due_record(cancellations=cancellations, reason=reason, by=by)
     for product_id in sorted(refill):
         queue_allocate(
             level=levels[(product_id, order.warehouse_id)], reference=order.number, by=by
@@ -176,6 +180,7 @@ def order_backorders_cancel(
         )[0]
         for line in lines
     ]
+    refund_due_record(cancellations=cancellations, reason=reason, by=by)
     promises_recompute(
         keys=sorted({(line.product_id, order.warehouse_id) for line in lines}),
         cause=f"{order.number} cancelled in part",

@@ -29,7 +29,9 @@ from inventory.services import (
     stock_levels_lock,
     stock_moves_apply,
 )
+from orders.limits import shop_currency
 from orders.models import (
+    MONEY_TAKEN,
     Channel,
     Customer,
     OrderLine,
@@ -43,6 +45,7 @@ from orders.selectors.availability import (
     queue_tails,
     tail_promise,
 )
+from orders.services.payments import payment_amounts_check
 from orders.services.promises import (
     PROMISE_ROW,
     PromiseWrites,
@@ -74,6 +77,9 @@ def order_place(
     placed_at: dt.datetime | None = None,
     external_reference: str = "",
     payment_status: str = PaymentStatus.UNPAID,
+    amount_paid: Decimal | None = None,
+    amount_refunded: Decimal | None = None,
+    currency: str | None = None,
 ) -> SalesOrder:
     """Place an order: each line takes what is available now, the rest waits on
     backorder if the product's policy allows it.
@@ -101,6 +107,26 @@ def order_place(
         errors.append(_("Each product may appear only once; combine the quantities."))
     if errors:
         raise ValidationError({"lines": errors})
+    payment_amounts_check(
+        payment_status=payment_status,
+        amount_paid=amount_paid,
+        amount_refunded=amount_refunded,
+        currency=currency,
+    )
+    if amount_paid is None:
+        # Paid, and the shop did not say how much: the whole order.
+        amount_paid = (
+            sum(
+                (
+                    Decimal(str(r.product.price if r.unit_price is None else r.unit_price))
+                    * r.quantity
+                    for r in lines
+                ),
+                Decimal("0.00"),
+            )
+            if payment_status in MONEY_TAKEN
+            else Decimal("0.00")
+        )
 
     external_reference = (external_reference or "").strip()
     if (
@@ -154,6 +180,9 @@ def order_place(
         placed_at=placed,
         external_reference=external_reference,
         payment_status=payment_status,
+        amount_paid=amount_paid,
+        amount_refunded=amount_refunded or Decimal("0.00"),
+        currency=currency or shop_currency(),
         created_by=acting_user(by),
     )
     _sales_order_insert(order, placed=placed)

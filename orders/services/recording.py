@@ -56,6 +56,9 @@ class RecordedChanges:
     orders_placed: list[int] = field(default_factory=list)
     shipments: list[int] = field(default_factory=list)
     cancellations: list[int] = field(default_factory=list)
+    # Refunds owed (RefundDue written) and refunds marked paid back.
+    refunds_due: list[int] = field(default_factory=list)
+    refunds_recorded: list[int] = field(default_factory=list)
 
 
 _recorders: ContextVar[tuple[RecordedChanges, ...]] = ContextVar("change_recorders", default=())
@@ -112,3 +115,15 @@ def cancellation_record(cancellation_id: int) -> None:
     """Tell every open `changes_recorded()` block units were cancelled."""
     for recorder in _recorders.get():
         recorder.cancellations.append(cancellation_id)
+
+
+def refund_due_record(refund_id: int) -> None:
+    """Tell every open `changes_recorded()` block money is owed back."""
+    for recorder in _recorders.get():
+        recorder.refunds_due.append(refund_id)
+
+
+def refund_recorded_record(refund_id: int) -> None:
+    """Tell every open `changes_recorded()` block a refund was paid back."""
+    for recorder in _recorders.get():
+        recorder.refunds_recorded.append(refund_id)

@@ -25,6 +25,7 @@ from orders.models import (
 from orders.selectors.availability import backordered_units
 from orders.services.cancelling import cancel_units
 from orders.services.promises import promises_recompute
+from orders.services.refunds import refund_due_record
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ def order_line_substitute(*, line: OrderLine, product: Product, by: User | None)
     )
     new_line._history_user = acting_user(by)  # type: ignore[attr-defined]
     new_line.save()
+    # The alternative is sent for the money paid: only what it does not use is due back.
+    refund_due_record(cancellations=[cancellation], reason=reason, by=by)
     if take:
         stock_moves_apply(
             level=level,

@@ -122,6 +122,7 @@ def tour() -> list[Stop]:
         Stop("customers", "service", reverse("customers"), "Customers"),
         Stop("search", "service", reverse("search") + "?q=an", "Search"),
         Stop("transfers", "warehouse", reverse("transfers"), "Transfers"),
+        Stop("refunds", "service", reverse("refunds"), "Refunds"),
     ]
 
 

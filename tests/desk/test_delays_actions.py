@@ -512,7 +512,7 @@ def test_cancelling_the_remainder(agent: Client, delayed: SimpleNamespace) -> No
     assert event_of(response) == {
         "customer": delayed.customer.pk,
         "message": (
-            f"{delayed.order.number}: cancelled 2 × RT-CHAIR; refund due 80.00. "
+            f"{delayed.order.number}: cancelled 2 × RT-CHAIR; refund due 0.00. "
             "The customer is told by email."
         ),
         "action": "cancel",

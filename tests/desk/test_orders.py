@@ -231,8 +231,8 @@ def test_the_order_page_says_what_each_promise_rests_on(
 
 # session, user, roles, order, lines, promise revisions, the purchase order lines
 # promises rest on, order history, line history, shipments, cancellations,
-# customer choices, stock moves, the messages (+1 spare)
-ORDER_QUERIES = 15
+# customer choices, stock moves, the messages, the refunds card (+1 spare)
+ORDER_QUERIES = 16
 # session, user, roles, customer, orders, their lines (+1 spare)
 CUSTOMER_QUERIES = 7
 

@@ -22,12 +22,13 @@ def days(n: int) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=n)
 
 
-def place(shop: Shop, product, quantity: int, **customer):
+def place(shop: Shop, product, quantity: int, payment_status: str = "unpaid", **customer):
     return updates.order_place(
         customer=shop.customer(**customer),
         warehouse=shop.warehouse,
         lines=[LineRequest(product, quantity)],
         by=shop.clerk,
+        payment_status=payment_status,
     )
 
 
@@ -197,7 +198,7 @@ def test_receiving_tells_customers_their_order_is_ready(shop, slipping) -> None:
 def test_shipping_and_cancelling_send_their_confirmations(shop) -> None:
     product = shop.product()
     shop.receive(product, 1)
-    order = place(shop, product, 3)
+    order = place(shop, product, 3, payment_status="paid")
     updates.shipment_create(order=order, tracking_number="JNE-123", by=shop.clerk)
     shipped = Notification.objects.get(kind="shipped")
     assert "JNE-123" in shipped.body_text

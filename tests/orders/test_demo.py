@@ -12,7 +12,15 @@ from django.utils import timezone
 from api.keys import api_key_authenticate
 from inventory.models import BackorderPolicy, Product, StockMove, Warehouse
 from orders.checks import stock_problems
-from orders.models import Cancellation, Customer, OrderLine, SalesOrder, Shipment, Tier
+from orders.models import (
+    Cancellation,
+    Customer,
+    OrderLine,
+    RefundDue,
+    SalesOrder,
+    Shipment,
+    Tier,
+)
 from suppliers.models import (
     OPEN_PO_STATUSES,
     ExpectedDateRevision,
@@ -88,6 +96,9 @@ def test_load_demo_builds_a_consistent_shop_once() -> None:
     assert OrderLine.objects.exclude(priority=0).exists()
     assert Shipment.objects.exclude(tracking_number="").count() >= 100
     assert Cancellation.objects.exists()
+    # paid orders among the cancelled ones: the refunds worklist has work
+    assert RefundDue.objects.open().count() >= 10
+    assert "refunds owed" in first
     placed = SalesOrder.objects.values_list("placed_at", flat=True)
     assert (timezone.now() - min(placed)).days >= 35
 

@@ -50,7 +50,8 @@ class Command(BaseCommand):
             f"{summary.ready_to_ship_lines} lines ready to ship, {summary.shipments} shipments\n"
             f"  {summary.open_purchase_orders} open purchase orders "
             f"({summary.overdue_purchase_orders} overdue), "
-            f"{summary.date_revisions} expected-date revisions"
+            f"{summary.date_revisions} expected-date revisions\n"
+            f"  {summary.refunds_owed} refunds owed (/refunds/)"
         )
         self.stdout.write(
             "Demo storefront API key (every scope, channel web; a new one on each run):\n"
