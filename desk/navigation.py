@@ -44,6 +44,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Shop events"), "shop-events"),
     NavItem(_("Webhook deliveries"), "shop-deliveries"),
     NavItem(_("Policy"), "policy"),
+    NavItem(_("Imports"), "imports"),
 )
 
 
