@@ -32,7 +32,7 @@ from inventory.imports import (
     cell,
     report_from_result,
 )
-from inventory.models import Product
+from inventory.models import BackorderPolicy, Product
 from suppliers.models import Supplier, SupplierProduct
 from suppliers.services import supplier_product_terms_set
 
@@ -141,6 +141,20 @@ class ProductResource(HumanErrorsMixin, resources.ModelResource):
             instance._terms_wanted = self._terms_wanted(row)  # type: ignore[attr-defined]
         except ValueError as error:
             errors["supplier"] = [ValidationError(str(error))]
+        policy = str(instance.backorder_policy or "").strip().lower()
+        instance.backorder_policy = policy
+        if "backorder_policy" not in errors and policy not in BackorderPolicy.values:
+            errors["backorder_policy"] = [
+                ValidationError(
+                    _("policy “%(value)s”: choose %(choices)s.")
+                    % {"value": policy[:20], "choices": ", ".join(BackorderPolicy.values)}
+                )
+            ]
+        elif policy == BackorderPolicy.CAP and instance.backorder_cap is None:
+            # Said here, in words: the CHECK constraint would only give its name.
+            errors.setdefault("backorder_cap", []).append(
+                ValidationError(_("cap: the “cap” policy needs a cap (0 or more units)."))
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -112,8 +112,8 @@ def test_one_bad_product_row_changes_nothing(shop: Shop) -> None:
     errors = {row.line: " ".join(row.errors) for row in report.errors}
     assert set(errors) == {4, 5, 6}  # the header is line 1
     assert "price “abc”: enter a number such as 12.50" in errors[4]
-    assert "cap" in errors[5].lower()
-    assert "SKU" in errors[6] and "policy" in errors[6]
+    assert errors[5] == "cap: the “cap” policy needs a cap (0 or more units)."
+    assert "SKU" in errors[6] and "policy “sometimes”: choose deny, allow, cap." in errors[6]
 
     with pytest.raises(ImportRefused) as refused:
         apply(ImportKind.PRODUCTS, content, by=shop.clerk)
