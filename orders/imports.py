@@ -16,9 +16,9 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
 from inventory.imports import (
-    HumanErrorsMixin,
     ImportRefused,
     ImportReport,
+    ModelImportMixin,
     PlainIntegerWidget,
     Progress,
     cell,
@@ -67,7 +67,7 @@ class EmailInstanceLoader(BaseInstanceLoader):
         return self.by_email.get(cell(row, "email").lower())
 
 
-class CustomerResource(HumanErrorsMixin, resources.ModelResource):
+class CustomerResource(ModelImportMixin, resources.ModelResource):
     email = fields.Field(attribute="email", column_name="email", widget=widgets.CharWidget())
     name = fields.Field(attribute="name", column_name="name", widget=widgets.CharWidget())
     tier = fields.Field(attribute="tier", column_name="tier", widget=TierWidget())
@@ -82,15 +82,17 @@ class CustomerResource(HumanErrorsMixin, resources.ModelResource):
         report_skipped = True
         skip_html_diff = True
         clean_model_instances = True
+        use_bulk = True
+        batch_size = 1000
+
+    id_column = "email"
+    id_casefold = True
 
     def __init__(self, *, by: User | None = None, progress: Progress | None = None) -> None:
         super().__init__()
         self.by = by
         self.progress = progress
         self.total = 0
-
-    def before_import(self, dataset: tablib.Dataset, **kwargs: Any) -> None:
-        self.total = len(dataset)
 
     def skip_row(
         self, instance: Any, original: Any, row: Any, import_validation_errors: Any = None
@@ -103,14 +105,6 @@ class CustomerResource(HumanErrorsMixin, resources.ModelResource):
         ):
             instance.email = original.email
         return bool(super().skip_row(instance, original, row, import_validation_errors))
-
-    def before_save_instance(self, instance: Customer, row: Any, **kwargs: Any) -> None:
-        instance._history_user = self.by  # type: ignore[attr-defined]
-
-    def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
-        number = kwargs.get("row_number", 0)
-        if self.progress is not None and number % 250 == 0:
-            self.progress(number, self.total)
 
 
 COLUMN_NAMES = {"email": "email", "name": "name", "tier": "tier", "language": "language"}

@@ -21,20 +21,21 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from inventory.imports import (
-    HumanErrorsMixin,
     ImportRefused,
     ImportReport,
+    ModelImportMixin,
     PlainDecimalWidget,
     PlainIntegerWidget,
     Progress,
     cell,
     report_from_result,
 )
+from inventory.limits import MAX_QUANTITY
 from inventory.models import BackorderPolicy, Product
 from suppliers.models import Supplier, SupplierProduct
-from suppliers.services import supplier_product_terms_set
 
 PRODUCT_COLUMNS = ("sku", "name", "price", "policy")
 PRODUCT_OPTIONAL_COLUMNS = (
@@ -48,7 +49,7 @@ PRODUCT_OPTIONAL_COLUMNS = (
 TERMS_COLUMNS = ("supplier", "pack_size", "minimum_order")
 
 
-class ProductResource(HumanErrorsMixin, resources.ModelResource):
+class ProductResource(ModelImportMixin, resources.ModelResource):
     sku = fields.Field(attribute="sku", column_name="sku", widget=widgets.CharWidget())
     name = fields.Field(attribute="name", column_name="name", widget=widgets.CharWidget())
     price = fields.Field(attribute="price", column_name="price", widget=PlainDecimalWidget())
@@ -81,6 +82,10 @@ class ProductResource(HumanErrorsMixin, resources.ModelResource):
         report_skipped = True
         skip_html_diff = True
         clean_model_instances = True
+        use_bulk = True
+        batch_size = 1000
+
+    id_column = "sku"
 
     def __init__(self, *, by: User | None = None, progress: Progress | None = None) -> None:
         super().__init__()
@@ -88,10 +93,11 @@ class ProductResource(HumanErrorsMixin, resources.ModelResource):
         self.progress = progress
         self.suppliers: dict[str, Supplier] = {}
         self.terms: dict[tuple[int, int], SupplierProduct] = {}
+        self.pending_terms: list[tuple[Product, Supplier, int, int]] = []
 
     def before_import(self, dataset: tablib.Dataset, **kwargs: Any) -> None:
         """The suppliers and their terms for the file's products, in two queries."""
-        self.total = len(dataset)
+        super().before_import(dataset, **kwargs)
         if "supplier" not in (dataset.headers or []):
             return
         names = {str(name).strip().lower() for name in dataset["supplier"] if name}
@@ -123,12 +129,15 @@ class ProductResource(HumanErrorsMixin, resources.ModelResource):
         for column in ("pack_size", "minimum_order"):
             text = cell(row, column) or "1"
             try:
-                numbers.append(int(text))
+                number = int(text)
             except ValueError:
+                number = 0
+            if not 1 <= number <= MAX_QUANTITY:
                 raise ValueError(
-                    _("%(column)s “%(value)s”: enter a whole number")
-                    % {"column": column, "value": text[:40]}
-                ) from None
+                    _("%(column)s “%(value)s”: enter a whole number from 1 to %(high)d")
+                    % {"column": column, "value": text[:40], "high": MAX_QUANTITY}
+                )
+            numbers.append(number)
         return supplier, numbers[0], numbers[1]
 
     def import_instance(self, instance: Product, row: Any, **kwargs: Any) -> None:
@@ -173,33 +182,43 @@ class ProductResource(HumanErrorsMixin, resources.ModelResource):
             minimum_order,
         )
 
-    def before_save_instance(self, instance: Product, row: Any, **kwargs: Any) -> None:
-        instance._history_user = self.by  # type: ignore[attr-defined]
-
     def after_save_instance(self, instance: Product, row: Any, **kwargs: Any) -> None:
+        # The product is saved in bulk later (it has no id yet): its terms
+        # follow in after_import.
         wanted = getattr(instance, "_terms_wanted", None)
-        if wanted is None:
-            return
-        supplier, pack_size, minimum_order = wanted
-        terms = self.terms.get((supplier.pk, instance.pk))
-        if terms is not None and (terms.pack_size, terms.minimum_order) == (
-            pack_size,
-            minimum_order,
-        ):
-            return
-        supplier_product_terms_set(
-            supplier=supplier,
-            product=instance,
-            pack_size=pack_size,
-            minimum_order=minimum_order,
-            preferred=terms.preferred if terms is not None else False,
-            by=self.by,
-        )
+        if wanted is not None:
+            self.pending_terms.append((instance, *wanted))
 
-    def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
-        number = kwargs.get("row_number", 0)
-        if self.progress is not None and number % 250 == 0:
-            self.progress(number, self.total)
+    def after_import(self, dataset: tablib.Dataset, result: Any, **kwargs: Any) -> None:
+        """The supplier terms the file sets, written in bulk with their history
+        (a product's preferred supplier stays as it was)."""
+        super().after_import(dataset, result, **kwargs)
+        new, changed = [], []
+        for product, supplier, pack_size, minimum_order in self.pending_terms:
+            terms = self.terms.get((supplier.pk, product.pk))
+            if terms is None:
+                new.append(
+                    SupplierProduct(
+                        supplier=supplier,
+                        product=product,
+                        pack_size=pack_size,
+                        minimum_order=minimum_order,
+                    )
+                )
+            elif (terms.pack_size, terms.minimum_order) != (pack_size, minimum_order):
+                terms.pack_size, terms.minimum_order = pack_size, minimum_order
+                changed.append(terms)
+        if new:
+            bulk_create_with_history(new, SupplierProduct, batch_size=1000, default_user=self.by)
+        if changed:
+            bulk_update_with_history(
+                changed,
+                SupplierProduct,
+                ["pack_size", "minimum_order"],
+                batch_size=1000,
+                default_user=self.by,
+            )
+        self.pending_terms.clear()
 
 
 COLUMN_NAMES = {

@@ -296,10 +296,11 @@ def test_an_export_imported_again_changes_nothing(
         ("stock_counts", "/products/stock-counts.csv"),
         ("customers", "/customers/export.csv"),
     ):
-        content = b"".join(admin.get(url).streaming_content)
+        content = b"".join(admin.get(url).streaming_content)  # type: ignore[attr-defined]
         upload(admin, kind, content)
         job = ImportJob.objects.order_by("-pk").first()
-        assert job is not None and job.status == ImportJobStatus.CHECKED, (kind, job.result)
+        assert job is not None
+        assert job.status == ImportJobStatus.CHECKED, (kind, job.result)
         rows = job.result["rows"]
         assert rows and {row["status"] for row in rows} == {"unchanged"}, kind
     assert PurchaseOrder.objects.count() == 2 and Customer.objects.count() == 1

@@ -351,3 +351,19 @@ def test_a_byte_order_mark_and_header_case_are_fine() -> None:
     rows = dataset(ImportKind.PRODUCTS, "\ufeffSKU, Name ,Price,Policy\nA,B,1,allow\n".encode())
     assert rows.headers == ["sku", "name", "price", "policy"]
     assert BackorderPolicy.ALLOW in rows[0]
+
+
+def test_a_key_twice_in_one_file_is_refused_naming_the_first_line(shop: Shop) -> None:
+    products = csv_bytes(
+        ("sku", "name", "price", "policy"),
+        [("A-1", "One", "1", "allow"), ("B-1", "Two", "1", "allow"), ("A-1", "Again", "2", "deny")],
+    )
+    report = check(ImportKind.PRODUCTS, products)
+    assert statuses(report) == [NEW, NEW, INVALID]
+    assert report.errors[0].errors == ["sku “A-1” is on line 2 too; keep one line."]
+    customers = csv_bytes(
+        ("email", "name"), [("ann@example.com", "Ann"), ("ANN@example.com", "Ann again")]
+    )
+    report = check(ImportKind.CUSTOMERS, customers)
+    assert statuses(report) == [NEW, INVALID]
+    assert "is on line 2 too" in report.errors[0].errors[0]
