@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -192,11 +191,11 @@ def import_job_apply(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         job = updates.import_job_apply(job_id=job.pk, by=request.user)  # type: ignore[arg-type]
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("import-job", job_id=job.pk)
-    if job.status == ImportJobStatus.DONE:
-        messages.success(request, _("The file is applied."))
-    elif job.status == ImportJobStatus.INVALID:
-        messages.error(request, _("Rows were refused when applying: nothing was changed."))
+        # The page again with the reason (not a flash message: the card says
+        # what the job is, the reason says why nothing happened now).
+        context = _job_context(request, updates.import_job_progress(job_id=job.pk))
+        context["apply_errors"] = [str(message) for message in error.messages]
+        request.nav_path = reverse("imports")  # type: ignore[attr-defined]
+        return render(request, IMPORT_JOB_TEMPLATE, context, status=409)
+    # The card says what the apply did (applied, refused rows, or running).
     return redirect("import-job", job_id=job.pk)

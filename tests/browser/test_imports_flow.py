@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from inventory.models import Product
+from tests.browser.page_checks import axe_violations, html_errors, require_checkers
 from tests.browser.test_flows import log_in
 from tests.factories import ProductFactory, SupplierFactory
 
@@ -35,13 +36,22 @@ def upload(page, live_server, content: str) -> None:
 
 
 def test_purchasing_imports_products(live_server, page, screenshot) -> None:
+    require_checkers()
     call_command("load_demo", "--users-only")
+    problems: list[str] = []
+    documents: dict[str, str] = {}
+
+    def check_page(name: str) -> None:
+        problems.extend(f"{name}: {v}" for v in axe_violations(page))
+        documents[name] = page.content()
+
     SupplierFactory.create(name="Brightway Lighting")
     ProductFactory.create(sku="KT-GLS", name="Glass Kettle 1.7 l", price="22.00")
     log_in(page, live_server, "purchasing")
 
     page.goto(f"{live_server.url}/imports/")
     screenshot("flow-imports-1-upload")
+    check_page("upload")
 
     # a file with three bad rows: each listed with its line; no apply button
     upload(page, live_server, HEADER + GOOD + BAD)
@@ -49,6 +59,7 @@ def test_purchasing_imports_products(live_server, page, screenshot) -> None:
     assert page.locator("#import-errors tbody tr").count() == 3
     assert page.locator("#import-apply").count() == 0
     screenshot("flow-imports-2-refused")
+    check_page("refused")
     assert not Product.objects.filter(sku="LT-MSF").exists()
 
     # the corrected file: 2 new, 1 changed; apply
@@ -56,7 +67,11 @@ def test_purchasing_imports_products(live_server, page, screenshot) -> None:
     assert page.locator('[data-count="new"]').inner_text() == "2"
     assert page.locator('[data-count="changed"]').inner_text() == "1"
     screenshot("flow-imports-3-preview")
+    check_page("preview")
     page.get_by_role("button", name="Apply: 2 new, 1 changed").click()
     page.wait_for_selector(".import-job-done")
     screenshot("flow-imports-4-applied")
     assert Product.objects.get(sku="LT-MSF").backorder_cap == 20
+    check_page("applied")
+    problems.extend(html_errors(documents))
+    assert not problems, "\n".join(problems)
