@@ -3,7 +3,8 @@
 B1 the queue page, B2 receiving, B3 promises, B4 email delivery through real
 Celery workers, B5 order intake under concurrency, B6 the same over the
 storefront API (gunicorn, HTTP clients, idempotent replays), B7 a cart's
-availability through the API (in-process), B8 shop webhooks into gunicorn.
+availability through the API (in-process), B8 shop webhooks into gunicorn,
+B9 a CSV import of 10,000 products (check and apply).
 Prints a table (median, p95, target, baseline, ratio, pass/miss) and writes
 bench/results/<date>-<scale>.json. See README.md, "Performance".
 
@@ -31,7 +32,7 @@ from bench.common import Context, machine_load, table, today_stamp, write_json
 from bench.database import prepare, target_for
 
 SCALES = {"small": 20_000, "full": 1_000_000}
-BENCHMARKS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8")
+BENCHMARKS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         api_intake,
         availability,
         delivery,
+        imports,
         intake,
         promises,
         queue_page,
@@ -154,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "B6": api_intake.run,
         "B7": availability.run,
         "B8": webhooks.run,
+        "B9": imports.run,
     }
     loads: dict[str, dict[str, object]] = {}
     for name in only:

@@ -140,7 +140,30 @@ ACCESS: dict[str, Access] = {
     # Everyone reads; customer service marks a refund paid back.
     "refunds": _view(*ALL),
     "refund-mark-refunded": _act(CS),
+    # /imports/: each role imports its own kinds (IMPORT_KIND_ROLES; the views
+    # check the kind, which is in the form or the job, not the URL). Exports
+    # of the lists: everyone who sees the lists.
+    "imports": Access(get=ALL, post=ALL),
+    "import-job": _view(*ALL),
+    "import-job-apply": _act(*ALL),
+    "products-export": _view(*ALL),
+    "stock-counts-export": _view(*ALL),
+    "customers-export": _view(*ALL),
+    "purchase-orders-export": _view(*ALL),
 }
+
+# Who imports which kind of file (DESIGN.md's role table, "imports").
+IMPORT_KIND_ROLES: dict[str, frozenset[Role]] = {
+    "products": frozenset({P}),
+    "purchase_orders": frozenset({P}),
+    "stock_counts": frozenset({W}),
+    "customers": frozenset({CS}),
+}
+
+
+def may_import(user: Any, kind: str) -> bool:
+    """True if `user` may import files of `kind` (superusers every kind)."""
+    return has_role(user, *IMPORT_KIND_ROLES.get(kind, NONE))
 
 
 def may(user: Any, url_name: str, method: str = "POST") -> bool:

@@ -46,8 +46,10 @@ def _list_page(
     empty: str,
     title: str,
     lead: str,
+    exports: Sequence[tuple[str, str]] = (),
 ) -> HttpResponse:
-    """One list page (or, for htmx, its table): paged lazily, completed per page."""
+    """One list page (or, for htmx, its table): paged lazily, completed per page;
+    `exports` are (label, url name) links to the list as a CSV file."""
     # Fetches one row past the page instead of counting.
     table_paginate(table, request.GET.get("page"))
     if complete is not None:
@@ -67,6 +69,7 @@ def _list_page(
         "list_url": reverse(url_name),
         "title": title,
         "lead": lead,
+        "exports": [(label, reverse(name)) for label, name in exports],
     }
     template = "desk/list.html#list-table" if fragment else "desk/list.html"
     response = render(request, template, context)
@@ -97,6 +100,10 @@ def products(request: HttpRequest) -> HttpResponse:
             "Stock, waiting units and inbound supply, over every warehouse or at the one "
             "chosen; short is what no stock or purchase order covers, warehouse by warehouse."
         ),
+        exports=[
+            (_("Export CSV"), "products-export"),
+            (_("Stock count sheet (CSV)"), "stock-counts-export"),
+        ],
     )
 
 
@@ -133,6 +140,7 @@ def customers(request: HttpRequest) -> HttpResponse:
         empty=_("No customers match."),
         title=_("Customers"),
         lead=_("Every customer, with their orders and the units they wait for."),
+        exports=[(_("Export CSV"), "customers-export")],
     )
 
 

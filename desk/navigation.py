@@ -46,6 +46,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("Policy"), "policy"),
     NavItem(_("Transfers"), "transfers"),
     NavItem(_("Refunds"), "refunds"),
+    NavItem(_("Imports"), "imports"),
 )
 
 

@@ -6,7 +6,9 @@ from desk import (
     customer_links,
     dashboard,
     delays,
+    exports,
     home,
+    imports,
     lists,
     order_new,
     orders,
@@ -214,5 +216,17 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "transfers/<id:transfer_id>/receive/",
         transfers.transfer_receive,
         name="transfer-receive",
+    ),
+    # CSV imports, and the lists' exports in the same formats
+    path("imports/", imports.imports, name="imports"),
+    path("imports/<id:job_id>/", imports.import_job, name="import-job"),
+    path("imports/<id:job_id>/apply/", imports.import_job_apply, name="import-job-apply"),
+    path("products/export.csv", exports.products_export, name="products-export"),
+    path("products/stock-counts.csv", exports.stock_counts_export, name="stock-counts-export"),
+    path("customers/export.csv", exports.customers_export, name="customers-export"),
+    path(
+        "purchase-orders/export.csv",
+        exports.purchase_orders_export,
+        name="purchase-orders-export",
     ),
 ]

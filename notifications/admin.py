@@ -22,6 +22,7 @@ from notifications.models import (
     BulkJob,
     CompensationPolicy,
     DiscountCode,
+    ImportJob,
     Notification,
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -179,6 +180,37 @@ class BulkJobAdmin(admin.ModelAdmin):
         "created_at",
         "dispatched_at",
         "finished_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """CSV files imported on /imports/: read-only, a record of who imported what."""
+
+    list_display = ["created_at", "kind", "filename", "status", "total", "created_by"]
+    list_filter = ["status", "kind"]
+    search_fields = ["filename", "created_by__username", "error"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "kind",
+        "filename",
+        "status",
+        "total",
+        "done",
+        "error",
+        "created_by",
+        "created_at",
+        "applied_by",
+        "finished_at",
+        "result",
+        "content",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

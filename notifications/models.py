@@ -444,3 +444,71 @@ class WebhookDelivery(models.Model):
     def delivery_id(self) -> str:
         """The webhook-id header: this row, stable across retries."""
         return f"{self.event_id}.{self.subscription_id}"
+
+
+class ImportKind(models.TextChoices):
+    PRODUCTS = "products", _("Products")
+    STOCK_COUNTS = "stock_counts", _("Stock counts")
+    PURCHASE_ORDERS = "purchase_orders", _("Purchase orders")
+    CUSTOMERS = "customers", _("Customers")
+
+
+class ImportJobStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked: ready to apply")
+    INVALID = "invalid", _("Rows refused: nothing applied")
+    APPLYING = "applying", _("Applying")
+    DONE = "done", _("Applied")
+    FAILED = "failed", _("Failed: nothing applied")
+
+
+class ImportJob(models.Model):
+    """A CSV file uploaded to import: checked first (a dry run: which rows are
+    new, changed, unchanged, refused), then applied in one transaction when a
+    person confirms. A long file runs both steps in a worker; `done` of `total`
+    rows is the progress bar (kept in the cache while a step runs, here at its end)."""
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind)
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.TextField(_("file"), help_text=_("The file as uploaded (UTF-8 CSV)."))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportJobStatus, default=ImportJobStatus.CHECKING
+    )
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    done = models.PositiveIntegerField(_("rows done"), default=0)
+    result = models.JSONField(
+        _("result"), default=dict, blank=True, help_text=_("Each row's outcome and errors.")
+    )
+    error = models.TextField(_("error"), blank=True, default="")
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} {self.filename}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportJobStatus.CHECKING, ImportJobStatus.APPLYING)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)

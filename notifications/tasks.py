@@ -67,3 +67,10 @@ def send_webhook_delivery(delivery_id: int) -> str:
 def send_due_webhook_deliveries() -> int:
     """The beat sweep of outbound webhooks: publish what is due; return how many."""
     return webhooks.webhook_deliveries_sweep()
+
+
+@shared_task(name="notifications.tasks.run_import_job", acks_late=True, ignore_result=True)
+def run_import_job(job_id: int) -> str:
+    """Check or apply an uploaded CSV file; safe to run twice
+    (`notifications.updates.imports.import_job_run`). Returns the job's status."""
+    return updates.import_job_run(job_id=job_id).status

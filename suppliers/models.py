@@ -50,6 +50,13 @@ class PurchaseOrder(models.Model):
     )
     expected_date = models.DateField(_("expected date"), validators=[validate_expected_date])
     notes = models.TextField(_("notes"), blank=True)
+    reference = models.CharField(
+        _("reference"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("The buyer's or the supplier's own reference, as an import names it."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

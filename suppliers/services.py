@@ -55,6 +55,7 @@ def purchase_order_create(
     by: User | None,
     confirm: bool = False,
     notes: str = "",
+    reference: str = "",
 ) -> PurchaseOrder:
     """Create a purchase order (a draft, or already ordered with `confirm`).
 
@@ -88,6 +89,7 @@ def purchase_order_create(
         warehouse=warehouse,
         expected_date=expected_date,
         notes=notes,
+        reference=reference[:64],
         created_by=acting_user(by),
         status=PurchaseOrderStatus.DRAFT,
     )

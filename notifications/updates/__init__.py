@@ -40,6 +40,12 @@ from notifications.updates.impact import (
     purchase_order_cancel_preview,
     purchase_order_move_preview,
 )
+from notifications.updates.imports import (
+    import_job_apply,
+    import_job_progress,
+    import_job_run,
+    import_job_start,
+)
 from notifications.updates.order_changes import (
     order_backorders_cancel,
     order_cancel,
@@ -75,6 +81,10 @@ __all__ = [
     "bulk_job_start",
     "customer_note_send",
     "discount_percent_bounds",
+    "import_job_apply",
+    "import_job_progress",
+    "import_job_run",
+    "import_job_start",
     "order_backorders_cancel",
     "order_cancel",
     "order_customer_choose",
