@@ -71,6 +71,9 @@ def order_document(order: SalesOrder) -> dict:
             "placed_at": order.placed_at,
             "payment_status": order.payment_status,
             "warehouse": order.warehouse.code,
+            "ship_preference": order.ship_preference,
+            "shipping_address": order.shipping_address,
+            "carrier": order.carrier,
             "updated_at": order.updated_at,
             "customer": {
                 "email": order.customer.email,
@@ -214,6 +217,9 @@ def order_create(
                 ],
                 warehouse_code=payload.warehouse,
                 payment_status=payload.payment_status,
+                ship_preference=payload.ship_preference or "",
+                shipping_address=payload.shipping_address,
+                carrier=payload.carrier or "",
             )
         except LinesRefused as refused:
             return _problem_answer(

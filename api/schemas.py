@@ -59,6 +59,17 @@ class OrderIn(Schema):
         None, min_length=1, max_length=16, description="A warehouse code; the first one if omitted"
     )
     payment_status: Literal["paid", "authorized", "unpaid"] = "unpaid"
+    ship_preference: Literal["ship_ready", "hold"] | None = Field(
+        None,
+        description=(
+            "While lines wait: ship what is ready (ship_ready) or wait for everything (hold); "
+            "the desk ships what is ready if omitted"
+        ),
+    )
+    shipping_address: str = Field("", max_length=1000, description="Lines separated by newlines")
+    carrier: Literal["jne", "sicepat", "pos_id", "postnl", "dhl", "ups", "other"] | None = Field(
+        None, description="Checks the tracking number's format where one is known"
+    )
 
     @field_validator("external_id")
     @classmethod
@@ -130,6 +141,9 @@ class OrderOut(Schema):
     placed_at: dt.datetime
     payment_status: str
     warehouse: str
+    ship_preference: str = Field("", description="ship_ready, hold, or empty: not said")
+    shipping_address: str = ""
+    carrier: str = ""
     updated_at: dt.datetime = Field(
         ...,
         description=(

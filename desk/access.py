@@ -133,6 +133,10 @@ ACCESS: dict[str, Access] = {
     "shop-delivery-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
+    # /orders/<number>/delivery/: address and carrier; customer service and
+    # the warehouse correct them. /products/<sku>/bin/: the warehouse's shelves.
+    "order-delivery": Access(get=frozenset({CS, W}), post=frozenset({CS, W})),
+    "product-bin": _act(W),
 }
 
 

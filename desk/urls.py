@@ -8,10 +8,12 @@ from desk import (
     delays,
     home,
     lists,
+    order_delivery,
     order_new,
     orders,
     outbox,
     policy,
+    product_bins,
     products,
     purchase_order_new,
     purchase_order_sku,
@@ -199,4 +201,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # customer links
     path("c/<str:token>/", customer_links.customer_link, name="customer-link"),
+    # order delivery, bin locations
+    path("orders/<str:number>/delivery/", order_delivery.order_delivery, name="order-delivery"),
+    path("products/<str:sku>/bin/", product_bins.product_bin, name="product-bin"),
 ]

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from inventory.limits import quantity_validators
 from inventory.models import Product, Warehouse
+from orders.carriers import Carrier
 from orders.limits import priority_validators
 
 
@@ -118,6 +119,12 @@ class SalesOrder(models.Model):
         choices=ShipPreference,
         blank=True,
         default=ShipPreference.NOT_SAID,
+    )
+    shipping_address = models.TextField(
+        _("shipping address"), max_length=1000, blank=True, default=""
+    )
+    carrier = models.CharField(
+        _("carrier"), max_length=12, choices=Carrier, blank=True, default=Carrier.NOT_SAID
     )
     # When a customer-visible part of the order last changed: placed, a line's
     # promise moved, units allocated, shipped or cancelled. The storefront polls

@@ -108,7 +108,7 @@ def test_promises_kept_compare_the_latest_shipment_with_the_first_promise(shop) 
 
     def shipped_order(first_promise: dt.date | None, *, quantity: int = 1) -> SalesOrder:
         order = shop.order(product, quantity)
-        updates.shipment_create(order=order, tracking_number=f"T-{order.pk}", by=shop.clerk)
+        updates.shipment_create(order=order, tracking_number=f"TRK-{order.pk}", by=shop.clerk)
         order.lines.update(first_promised_date=first_promise)
         return order
 
@@ -122,10 +122,10 @@ def test_promises_kept_compare_the_latest_shipment_with_the_first_promise(shop) 
     split = shop.order(product, 2)
     line = split.lines.get()
     first = updates.shipment_create(
-        order=split, tracking_number="T-A", by=shop.clerk, quantities={line.pk: 1}
+        order=split, tracking_number="TRK-A", by=shop.clerk, quantities={line.pk: 1}
     )
     Shipment.objects.filter(pk=first.pk).update(shipped_at=timezone.now() - dt.timedelta(days=5))
-    updates.shipment_create(order=split, tracking_number="T-B", by=shop.clerk)
+    updates.shipment_create(order=split, tracking_number="TRK-B", by=shop.clerk)
     split.lines.update(first_promised_date=today - dt.timedelta(days=2))
 
     # then
@@ -140,7 +140,7 @@ def test_promises_kept_by_the_latest_promise_count_the_date_last_told(shop) -> N
     today = timezone.localdate()
     for latest in (today, today - dt.timedelta(days=1)):
         order = shop.order(product, 1)
-        updates.shipment_create(order=order, tracking_number=f"T-{order.pk}", by=shop.clerk)
+        updates.shipment_create(order=order, tracking_number=f"TRK-{order.pk}", by=shop.clerk)
         order.lines.update(first_promised_date=today - dt.timedelta(days=5), promised_date=latest)
 
     # then
