@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -40,7 +41,11 @@ def _purchase_order_new_form(request: HttpRequest, form: PurchaseOrderCreateForm
     template = PO_NEW_TEMPLATE
     if is_fragment_request(request):
         template += "#po-new-form"
-    context = {"form": form, "max_rows": PURCHASE_ORDER_MAX_ROWS}
+    context = {
+        "form": form,
+        "max_rows": PURCHASE_ORDER_MAX_ROWS,
+        "shop_currency": settings.SHOP_CURRENCY,
+    }
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -118,6 +119,10 @@ def purchase_order_context(request: HttpRequest, purchase_order: PurchaseOrder) 
         "ordered_total": sum(line.ordered for line in lines),
         "received_total": sum(line.received for line in lines),
         "outstanding_total": sum(line.outstanding for line in lines),
+        "cost_total": sum(
+            (cost for line in lines if (cost := line.line_cost) is not None), Decimal(0)
+        ),
+        "costs_missing": sum(1 for line in lines if line.unit_cost is None),
         "waiting": waiting,
         "waiting_units": sum(vars(line)["units_waiting"] for line in waiting),
         "waiting_customers": len({line.order.customer_id for line in waiting}),
