@@ -23,12 +23,12 @@ class CostField(forms.DecimalField):
     """A money amount as people type it: 12.50 or 12,50 (a decimal comma is
     taken when there is no point); spaces are left out."""
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Any:
         if isinstance(value, str):
             value = "".join(value.split())
             if "," in value and "." not in value and value.count(",") == 1:
                 value = value.replace(",", ".")
-        return super().to_python(value)  # type: ignore[no-any-return]
+        return super().to_python(value)
 
 
 class MoveExpectedDateForm(forms.Form):

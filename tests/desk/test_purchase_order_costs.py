@@ -90,7 +90,7 @@ def test_the_sku_lookup_fills_an_empty_cost_with_the_suppliers_price(
 ) -> None:
     lamp = shop.product(sku="LAMP")
     SupplierProduct.objects.create(supplier=shop.supplier, product=lamp, unit_cost="4.10")
-    query = {
+    query: dict[str, str | int] = {
         "sku_1": "LAMP",
         "cost_1": "",
         "warehouse": shop.warehouse.pk,
