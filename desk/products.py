@@ -178,7 +178,7 @@ def product_adjust(request: HttpRequest, sku: str) -> HttpResponse:
     allocated = sum(allocation.quantity for allocation in allocations)
     notice = _("Stock of %(sku)s in %(warehouse)s changed by %(change)+d units.") % {
         "sku": product.sku,
-        "warehouse": warehouse.code,
+        "warehouse": warehouse.name,
         "change": change,
     }
     if allocated:
