@@ -21,6 +21,7 @@ def test_the_message_page_names_its_purpose_and_hides_the_key_under_support(
     client_as: Callable[..., Client],
 ) -> None:
     message = make_notification(dedup_key="shipped:internal-key-42")
+    assert message.order is not None
 
     html = (
         client_as(Role.CUSTOMER_SERVICE)
