@@ -414,6 +414,8 @@ class CustomerChoice(models.Model):
     class Choice(models.TextChoices):
         KEEP_WAITING = "keep_waiting", _("Keep waiting")
         CANCEL = "cancel", _("Cancel the backordered items")
+        SHIP_READY = "ship_ready", _("Ship what is ready")
+        WAIT_ALL = "wait_all", _("Wait for everything")
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="customer_choices")
     choice = models.CharField(_("choice"), max_length=16, choices=Choice)
