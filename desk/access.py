@@ -137,6 +137,8 @@ ACCESS: dict[str, Access] = {
     # the warehouse correct them. /products/<sku>/bin/: the warehouse's shelves.
     "order-delivery": Access(get=frozenset({CS, W}), post=frozenset({CS, W})),
     "product-bin": _act(W),
+    # /delays/customers/<id>/actions/: one customer's action forms, on demand.
+    "delay-customer-actions": _view(CS),
 }
 
 

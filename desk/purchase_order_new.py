@@ -19,10 +19,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from config.db import ConcurrencyConflict
-from desk.delays import already_submitted
 from desk.forms.purchasing import PURCHASE_ORDER_MAX_ROWS, PurchaseOrderCreateForm
 from desk.roles import role_required_for
-from desk.shared import client_redirect, is_fragment_request
+from desk.shared import already_submitted, client_redirect, is_fragment_request
 from desk.shipping import form_errors_from
 from notifications import updates
 from suppliers.models import (

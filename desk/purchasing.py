@@ -28,12 +28,11 @@ from django_htmx.http import (
 
 from config.db import ConcurrencyConflict
 from config.roles import Role, has_role
-from desk.delays import already_submitted
 from desk.filters import PurchaseOrderFilterForm
 from desk.forms.purchasing import MoveExpectedDateForm, PurchaseOrderActionForm
 from desk.pagination import table_paginate
 from desk.roles import role_required_for
-from desk.shared import client_redirect, is_fragment_request
+from desk.shared import already_submitted, client_redirect, is_fragment_request
 from desk.tables.cells import po_status_badge
 from desk.tables.purchasing import PurchaseOrderTable
 from notifications import updates

@@ -6,6 +6,7 @@ from desk import (
     customer_links,
     dashboard,
     delays,
+    delays_actions,
     home,
     lists,
     order_delivery,
@@ -151,25 +152,27 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("delays/", delays.delays, name="delays"),
     path(
         "delays/customers/<id:customer_id>/note/",
-        delays.delay_customer_note,
+        delays_actions.delay_customer_note,
         name="delay-customer-note",
     ),
     path(
-        "delays/customers/<id:customer_id>/discount/", delays.delay_discount, name="delay-discount"
+        "delays/customers/<id:customer_id>/discount/",
+        delays_actions.delay_discount,
+        name="delay-discount",
     ),
     path(
         "delays/customers/<id:customer_id>/internal-note/",
-        delays.delay_order_note,
+        delays_actions.delay_order_note,
         name="delay-order-note",
     ),
     path(
         "delays/customers/<id:customer_id>/lines/<id:line_id>/substitute/",
-        delays.delay_line_substitute,
+        delays_actions.delay_line_substitute,
         name="delay-line-substitute",
     ),
     path(
         "delays/customers/<id:customer_id>/lines/<id:line_id>/cancel/",
-        delays.delay_line_cancel,
+        delays_actions.delay_line_cancel,
         name="delay-line-cancel",
     ),
     # shop webhooks in
@@ -204,4 +207,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # order delivery, bin locations
     path("orders/<str:number>/delivery/", order_delivery.order_delivery, name="order-delivery"),
     path("products/<str:sku>/bin/", product_bins.product_bin, name="product-bin"),
+    path(
+        "delays/customers/<id:customer_id>/actions/",
+        delays_actions.delay_customer_actions,
+        name="delay-customer-actions",
+    ),
 ]
