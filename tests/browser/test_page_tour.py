@@ -121,6 +121,18 @@ def tour() -> list[Stop]:
         Stop("orders", "service", reverse("orders"), "Orders"),
         Stop("customers", "service", reverse("customers"), "Customers"),
         Stop("search", "service", reverse("search") + "?q=an", "Search"),
+        Stop(
+            "order-delivery",
+            "service",
+            reverse("order-delivery", args=[waiting.order.number]),
+            f"Delivery of {waiting.order.number}",
+        ),
+        Stop(
+            "delay-actions",
+            "service",
+            reverse("delay-customer-actions", args=[waiting.order.customer_id]),
+            "Delays",
+        ),
     ]
 
 
