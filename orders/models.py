@@ -149,6 +149,11 @@ class SalesOrder(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def shipping_address_line(self) -> str:
+        """The shipping address on one line, for a list."""
+        return ", ".join(line for line in self.shipping_address.splitlines() if line.strip())
+
     def status_from(self, lines: list[OrderLine]) -> Status:
         """The order's status from its lines' (pass them to avoid a query)."""
         statuses = {line.status for line in lines}

@@ -62,7 +62,9 @@ def test_the_delivery_shows_on_the_order_desk_and_slip(
     ]
 
     for html in pages:
-        assert "Jl. Sudirman 1<br>Jakarta" in html and "PostNL" in html
+        assert "PostNL" in html
+    assert "Jl. Sudirman 1<br>Jakarta" in pages[0] and "Jl. Sudirman 1<br>Jakarta" in pages[2]
+    assert "Jl. Sudirman 1, Jakarta" in pages[1]
     assert 'placeholder="like 3SABCD1234567"' in pages[1]
 
 

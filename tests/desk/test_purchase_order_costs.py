@@ -169,3 +169,21 @@ def test_a_cost_out_of_range_is_refused_by_the_service(shop: Shop, unchanged) ->
             expected_date=timezone.localdate() + dt.timedelta(days=5),
             by=None,
         )
+
+
+def test_a_purchase_order_without_costs_says_not_known(
+    shop: Shop, client_as: Callable[..., Client]
+) -> None:
+    lamp = shop.product(sku="LAMP")
+    po = purchase_order_create(
+        supplier=shop.supplier,
+        warehouse=shop.warehouse,
+        lines=[PurchaseLineRequest(lamp, 3)],
+        expected_date=timezone.localdate() + dt.timedelta(days=5),
+        by=None,
+    )
+
+    page = client_as(Role.PURCHASING).get(reverse("purchase-order", args=[po.number]))
+
+    total = page.content.decode().split('id="po-cost-total">')[1].split("</td>")[0]
+    assert "not known" in total and "0.00" not in total
