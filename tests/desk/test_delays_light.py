@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from config.roles import Role
+from notifications.models import Notification, NotificationKind
 from orders.models import Customer
 from orders.selectors.delays import DELAYS_PAGE_SIZE
 from tests.conftest import delayed_line
@@ -119,3 +120,28 @@ def test_those_not_told_come_first_across_pages(client_as: Callable[..., Client]
     assert "Quiet Opted-Out" in cards[1]
     assert "not told" in cards[1] and "call or write" in cards[1]
     assert "not told" not in "".join(cards[2:])
+
+
+def test_a_card_shows_the_newest_four_messages_and_links_to_all(
+    client_as: Callable[..., Client],
+) -> None:
+    ada = CustomerFactory.create(name="Ada Many")
+    delayed_line(ada, first=-3, promised=4, slipped=1)
+    Notification.objects.bulk_create(
+        Notification(
+            kind=NotificationKind.PROMISE_LATER,
+            customer=ada,
+            language="en",
+            to_email=ada.email,
+            subject=f"Update {k}",
+            body_text="x",
+            body_html="x",
+            dedup_key=f"many:{k}",
+        )
+        for k in range(6)
+    )
+
+    html = client_as(Role.CUSTOMER_SERVICE).get(DELAYS).content.decode()
+
+    assert html.count('class="delay-message-subject"') == 4
+    assert "All 6 messages" in html and reverse("customer", args=[ada.pk]) in html
