@@ -74,6 +74,9 @@ def order_document(order: SalesOrder) -> dict:
             "amount_refunded": order.amount_refunded,
             "currency": order.currency,
             "warehouse": order.warehouse.code,
+            "ship_preference": order.ship_preference,
+            "shipping_address": order.shipping_address,
+            "carrier": order.carrier,
             "updated_at": order.updated_at,
             "customer": {
                 "email": order.customer.email,
@@ -220,6 +223,9 @@ def order_create(
                 amount_paid=payload.amount_paid,
                 amount_refunded=payload.amount_refunded,
                 currency=payload.currency,
+                ship_preference=payload.ship_preference or "",
+                shipping_address=payload.shipping_address,
+                carrier=payload.carrier or "",
             )
         except LinesRefused as refused:
             return _problem_answer(

@@ -80,6 +80,18 @@ class OrderIn(Schema):
         description="ISO 4217; the shop's currency if omitted",
     )
 
+    ship_preference: Literal["ship_ready", "hold"] | None = Field(
+        None,
+        description=(
+            "While lines wait: ship what is ready (ship_ready) or wait for everything (hold); "
+            "the desk ships what is ready if omitted"
+        ),
+    )
+    shipping_address: str = Field("", max_length=1000, description="Lines separated by newlines")
+    carrier: Literal["jne", "sicepat", "pos_id", "postnl", "dhl", "ups", "other"] | None = Field(
+        None, description="Checks the tracking number's format where one is known"
+    )
+
     @model_validator(mode="after")
     def _refunded_within_paid(self) -> OrderIn:
         if (self.amount_refunded or 0) > (self.amount_paid or 0) and self.amount_refunded:
@@ -159,6 +171,9 @@ class OrderOut(Schema):
     amount_refunded: Decimal
     currency: str
     warehouse: str
+    ship_preference: str = Field("", description="ship_ready, hold, or empty: not said")
+    shipping_address: str = ""
+    carrier: str = ""
     updated_at: dt.datetime = Field(
         ...,
         description=(

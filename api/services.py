@@ -19,6 +19,7 @@ from orders.models import SalesOrder
 from orders.selectors.storefront import storefront_warehouse
 from orders.services.customers import customer_find_or_create
 from orders.services.intake import LineRequest
+from orders.services.shipping import order_delivery_set, order_ship_preference_set
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ def storefront_order_place(
     amount_paid: Decimal | None = None,
     amount_refunded: Decimal | None = None,
     currency: str | None = None,
+    ship_preference: str = "",
+    shipping_address: str = "",
+    carrier: str = "",
 ) -> SalesOrder:
     """Place a storefront's order on its channel (an API key's, or a shop
     connection's: the API and the shop webhooks share this intake).
@@ -83,7 +87,7 @@ def storefront_order_place(
         email=customer_email, name=customer_name, language=customer_language, tier=customer_tier
     )
     try:
-        return updates.order_place(
+        order = updates.order_place(
             customer=customer,
             warehouse=warehouse,
             lines=[
@@ -105,6 +109,11 @@ def storefront_order_place(
         raise LinesRefused(
             [(_line_index(lines, message), message) for message in messages["lines"]]
         ) from error
+    if shipping_address or carrier:
+        order_delivery_set(order=order, shipping_address=shipping_address, carrier=carrier, by=None)
+    if ship_preference:
+        order_ship_preference_set(order=order, preference=ship_preference, by=None)
+    return order
 
 
 def _line_index(lines: Sequence[StorefrontLine], message: str) -> int | None:

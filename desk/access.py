@@ -150,6 +150,12 @@ ACCESS: dict[str, Access] = {
     "stock-counts-export": _view(*ALL),
     "customers-export": _view(*ALL),
     "purchase-orders-export": _view(*ALL),
+    # /orders/<number>/delivery/: address and carrier; customer service and
+    # the warehouse correct them. /products/<sku>/bin/: the warehouse's shelves.
+    "order-delivery": Access(get=frozenset({CS, W}), post=frozenset({CS, W})),
+    "product-bin": _act(W),
+    # /delays/customers/<id>/actions/: one customer's action forms, on demand.
+    "delay-customer-actions": _view(CS),
 }
 
 # Who imports which kind of file (DESIGN.md's role table, "imports").

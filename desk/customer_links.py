@@ -14,11 +14,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from notifications import updates
-from orders.links import LinkError, customer_link_read
+from orders.links import CustomerLink, LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
 
 
@@ -31,6 +32,8 @@ def _staff_notice() -> str:
 
 @require_http_methods(["GET", "POST"])
 def customer_link(request: HttpRequest, token: str) -> HttpResponse:
+    """What the link will do, then (POST) done; in the customer's language
+    once the link names their order (staff see it in their own)."""
     as_staff = request.user.is_authenticated
     try:
         link = customer_link_read(token)
@@ -46,6 +49,11 @@ def customer_link(request: HttpRequest, token: str) -> HttpResponse:
         context = {"order": order, "staff_notice": _staff_notice()}
         status = 403 if request.method == "POST" else 200
         return render(request, "customer/link.html", context, status=status)
+    with translation.override(order.customer.language):
+        return _customer_choice(request, link, order)
+
+
+def _customer_choice(request: HttpRequest, link: CustomerLink, order: SalesOrder) -> HttpResponse:
     if CustomerChoice.objects.filter(link_id=link.link_id).exists():
         return render(
             request,

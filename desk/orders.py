@@ -109,6 +109,7 @@ def order_page_context(request: HttpRequest, order: SalesOrder, **kwargs: Any) -
     # The messages are in the page as it loads (a card filled in afterwards
     # moved everything below it); htmx reloads them when a line is cancelled.
     context.update(_order_messages_context(request, order))
+    context["can_edit_delivery"] = may(request.user, "order-delivery")
     return context
 
 

@@ -44,6 +44,7 @@ def product_stock_context(
     adjust_values: dict[str, Any] | None = None,
     adjust_errors: dict[str, list[str]] | None = None,
     notice: str = "",
+    bin_posted: tuple[int, str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The stock table of a product: one row per warehouse with on hand,
     allocated, available, inbound, waiting and the shortfall, and the adjust
@@ -70,6 +71,7 @@ def product_stock_context(
         available = on_hand - allocated
         coming = inbound_units.get(warehouse.pk, 0)
         posted = warehouse.pk == adjust_warehouse_id
+        bin_mine = bin_posted is not None and bin_posted[0] == warehouse.pk
         rows.append(
             {
                 "warehouse": warehouse,
@@ -83,6 +85,9 @@ def product_stock_context(
                 "shortfall": max(backordered - max(available, 0) - coming, 0),
                 "values": (adjust_values or {}) if posted else {},
                 "errors": (adjust_errors or {}) if posted else {},
+                "bin": level.bin_location if level else "",
+                "bin_value": bin_posted[1] if bin_posted and bin_mine else None,
+                "bin_errors": bin_posted[2] if bin_posted and bin_mine else [],
             }
         )
     return {
@@ -183,7 +188,7 @@ def product_adjust(request: HttpRequest, sku: str) -> HttpResponse:
     allocated = sum(allocation.quantity for allocation in allocations)
     notice = _("Stock of %(sku)s in %(warehouse)s changed by %(change)+d units.") % {
         "sku": product.sku,
-        "warehouse": warehouse.code,
+        "warehouse": warehouse.name,
         "change": change,
     }
     if allocated:

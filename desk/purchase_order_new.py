@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -18,10 +19,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from config.db import ConcurrencyConflict
-from desk.delays import already_submitted
 from desk.forms.purchasing import PURCHASE_ORDER_MAX_ROWS, PurchaseOrderCreateForm
 from desk.roles import role_required_for
-from desk.shared import client_redirect, is_fragment_request
+from desk.shared import already_submitted, client_redirect, is_fragment_request
 from desk.shipping import form_errors_from
 from notifications import updates
 from suppliers.models import (
@@ -40,7 +40,11 @@ def _purchase_order_new_form(request: HttpRequest, form: PurchaseOrderCreateForm
     template = PO_NEW_TEMPLATE
     if is_fragment_request(request):
         template += "#po-new-form"
-    context = {"form": form, "max_rows": PURCHASE_ORDER_MAX_ROWS}
+    context = {
+        "form": form,
+        "max_rows": PURCHASE_ORDER_MAX_ROWS,
+        "shop_currency": settings.SHOP_CURRENCY,
+    }
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -1,6 +1,7 @@
 """The new purchase order form's SKU lookup (`/purchase-orders/new/sku/`): as a
-SKU is typed, its product, stock and shortfall at the chosen warehouse, and an
-empty quantity filled with the shortfall's suggestion (htmx)."""
+SKU is typed, its product, stock and shortfall at the chosen warehouse, an
+empty quantity filled with the shortfall's suggestion and an empty unit cost
+with the supplier's price (htmx)."""
 
 from __future__ import annotations
 
@@ -67,4 +68,7 @@ def purchase_order_sku(request: HttpRequest) -> HttpResponse:
                 minimum_order=terms.minimum_order if terms else 1,
             )
             context["fill_quantity"] = not quantity and context["suggested"] > 0
+            cost = request.GET.get(f"cost_{row}", "").strip()
+            if not cost and terms is not None and terms.unit_cost is not None:
+                context["fill_cost"] = f"{terms.unit_cost:f}"
     return render(request, "desk/purchase_order_new.html#po-new-sku-hint", context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -27,12 +28,11 @@ from django_htmx.http import (
 
 from config.db import ConcurrencyConflict
 from config.roles import Role, has_role
-from desk.delays import already_submitted
 from desk.filters import PurchaseOrderFilterForm
 from desk.forms.purchasing import MoveExpectedDateForm, PurchaseOrderActionForm
 from desk.pagination import table_paginate
 from desk.roles import role_required_for
-from desk.shared import client_redirect, is_fragment_request
+from desk.shared import already_submitted, client_redirect, is_fragment_request
 from desk.tables.cells import po_status_badge
 from desk.tables.purchasing import PurchaseOrderTable
 from notifications import updates
@@ -118,6 +118,10 @@ def purchase_order_context(request: HttpRequest, purchase_order: PurchaseOrder) 
         "ordered_total": sum(line.ordered for line in lines),
         "received_total": sum(line.received for line in lines),
         "outstanding_total": sum(line.outstanding for line in lines),
+        "cost_total": sum(
+            (cost for line in lines if (cost := line.line_cost) is not None), Decimal(0)
+        ),
+        "costs_missing": sum(1 for line in lines if line.unit_cost is None),
         "waiting": waiting,
         "waiting_units": sum(vars(line)["units_waiting"] for line in waiting),
         "waiting_customers": len({line.order.customer_id for line in waiting}),

@@ -24,8 +24,9 @@ from desk.roles import role_required_for
 from desk.shared import form_errors_from, is_fragment_request
 from desk.warehouse_filter import warehouse_filter
 from notifications import updates
+from orders.carriers import tracking_example
 from orders.models import SalesOrder, ShipPreference
-from orders.selectors.shipping import shipping_order, shipping_orders
+from orders.selectors.shipping import bin_locations, shipping_order, shipping_orders
 from orders.services.shipping import order_ship_preference_set
 
 SHIPPING_TEMPLATE = "desk/shipping.html"
@@ -38,6 +39,7 @@ def _with_ship_values(order: SalesOrder, form: ShipOrderForm | None = None) -> S
         name = f"line_{line.pk}"
         line.ship_value = form.data.get(name) if form is not None else None
         line.ship_errors = form.errors.get(name, []) if form is not None else []
+    order.tracking_example = tracking_example(order.carrier)  # type: ignore[attr-defined]
     return order
 
 
@@ -156,20 +158,30 @@ def pick_list(request: HttpRequest) -> HttpResponse:
     warehouse), by warehouse, then product, then order: one walk of the
     shelves. An order held until complete is not picked while lines wait."""
     context = _page(request)
-    picks = sorted(
-        (
-            {
-                "warehouse": order.warehouse,
-                "product": line.product,
-                "units": line.allocated,
-                "order": order,
-            }
-            for order in context["orders"]
-            if not (order.has_waiting and order.ship_preference == ShipPreference.HOLD)
-            for line in order.open_lines
-            if line.allocated
-        ),
-        key=lambda pick: (pick["warehouse"].code, pick["product"].sku, pick["order"].number),
+    picks: list[dict[str, Any]] = [
+        {
+            "warehouse": order.warehouse,
+            "product": line.product,
+            "units": line.allocated,
+            "order": order,
+        }
+        for order in context["orders"]
+        if not (order.has_waiting and order.ship_preference == ShipPreference.HOLD)
+        for line in order.open_lines
+        if line.allocated
+    ]
+    bins = bin_locations(keys={(pick["product"].pk, pick["warehouse"].pk) for pick in picks})
+    for pick in picks:
+        pick["bin"] = bins.get((pick["product"].pk, pick["warehouse"].pk), "")
+    # By warehouse, then bin (those without one last), product and order.
+    picks.sort(
+        key=lambda pick: (
+            pick["warehouse"].code,
+            pick["bin"] == "",
+            pick["bin"],
+            pick["product"].sku,
+            pick["order"].number,
+        )
     )
     groups: dict[str, dict[str, Any]] = {}
     for pick in picks:

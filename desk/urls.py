@@ -7,13 +7,16 @@ from desk import (
     dashboard,
     delays,
     exports,
+    delays_actions,
     home,
     imports,
     lists,
+    order_delivery,
     order_new,
     orders,
     outbox,
     policy,
+    product_bins,
     products,
     purchase_order_new,
     purchase_order_sku,
@@ -153,25 +156,27 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("delays/", delays.delays, name="delays"),
     path(
         "delays/customers/<id:customer_id>/note/",
-        delays.delay_customer_note,
+        delays_actions.delay_customer_note,
         name="delay-customer-note",
     ),
     path(
-        "delays/customers/<id:customer_id>/discount/", delays.delay_discount, name="delay-discount"
+        "delays/customers/<id:customer_id>/discount/",
+        delays_actions.delay_discount,
+        name="delay-discount",
     ),
     path(
         "delays/customers/<id:customer_id>/internal-note/",
-        delays.delay_order_note,
+        delays_actions.delay_order_note,
         name="delay-order-note",
     ),
     path(
         "delays/customers/<id:customer_id>/lines/<id:line_id>/substitute/",
-        delays.delay_line_substitute,
+        delays_actions.delay_line_substitute,
         name="delay-line-substitute",
     ),
     path(
         "delays/customers/<id:customer_id>/lines/<id:line_id>/cancel/",
-        delays.delay_line_cancel,
+        delays_actions.delay_line_cancel,
         name="delay-line-cancel",
     ),
     # shop webhooks in
@@ -228,5 +233,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "purchase-orders/export.csv",
         exports.purchase_orders_export,
         name="purchase-orders-export",
+    ),
+    # order delivery, bin locations
+    path("orders/<str:number>/delivery/", order_delivery.order_delivery, name="order-delivery"),
+    path("products/<str:sku>/bin/", product_bins.product_bin, name="product-bin"),
+    path(
+        "delays/customers/<id:customer_id>/actions/",
+        delays_actions.delay_customer_actions,
+        name="delay-customer-actions",
     ),
 ]

@@ -100,6 +100,15 @@ class StockLevel(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
     on_hand = models.IntegerField(_("on hand"), default=0)
     allocated = models.IntegerField(_("allocated"), default=0)
+    bin_location = models.CharField(
+        _("bin location"),
+        max_length=32,
+        blank=True,
+        default="",
+        help_text=_(
+            "Where the product sits in this warehouse, e.g. A-03-2: the pick list walks by it."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, DateTimeField, F, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
@@ -78,7 +78,9 @@ def discount_codes_for_customer(*, customer_id: int) -> list[DiscountCode]:
 
 # --- the delays page (/delays/): what each customer has been told ----------------
 
-DELAY_MESSAGES_PER_CUSTOMER = 6
+# The newest few on each card ("All n messages →" opens the customer): 15
+# customers' cards stay under 1,500 elements.
+DELAY_MESSAGES_PER_CUSTOMER = 4
 
 
 def notifications_for_customers(
@@ -123,6 +125,18 @@ def customers_with_discount_codes() -> QuerySet[DiscountCode, Any]:
     """The ids of customers who were issued a discount code, as a subquery
     (the delays page's "discount" filter)."""
     return DiscountCode.objects.values("customer_id")
+
+
+def last_told_at(customer_ref: str = "order__customer_id") -> Subquery:
+    """When the customer at `customer_ref` (an outer query's field) was last
+    sent a message that did not fail: for sorting whom nobody told first."""
+    return Subquery(
+        Notification.objects.filter(customer_id=OuterRef(customer_ref))
+        .exclude(status=NotificationStatus.FAILED)
+        .order_by("-created_at")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
 
 
 def told_since(*, messages: list[Notification], since: dt.datetime | None) -> bool:

@@ -25,6 +25,8 @@ from orders.limits import (
     priority_validators,
     shop_currency,
 )
+from orders.carriers import Carrier
+from orders.limits import priority_validators
 
 
 class Language(models.TextChoices):
@@ -152,6 +154,12 @@ class SalesOrder(models.Model):
         blank=True,
         default=ShipPreference.NOT_SAID,
     )
+    shipping_address = models.TextField(
+        _("shipping address"), max_length=1000, blank=True, default=""
+    )
+    carrier = models.CharField(
+        _("carrier"), max_length=12, choices=Carrier, blank=True, default=Carrier.NOT_SAID
+    )
     # When a customer-visible part of the order last changed: placed, a line's
     # promise moved, units allocated, shipped or cancelled. The storefront polls
     # on it (GET /api/v1/orders?updated_since=). Writes that bypass save() bump it
@@ -183,6 +191,11 @@ class SalesOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def shipping_address_line(self) -> str:
+        """The shipping address on one line, for a list."""
+        return ", ".join(line for line in self.shipping_address.splitlines() if line.strip())
 
     def status_from(self, lines: list[OrderLine]) -> Status:
         """The order's status from its lines' (pass them to avoid a query)."""
@@ -460,6 +473,8 @@ class CustomerChoice(models.Model):
     class Choice(models.TextChoices):
         KEEP_WAITING = "keep_waiting", _("Keep waiting")
         CANCEL = "cancel", _("Cancel the backordered items")
+        SHIP_READY = "ship_ready", _("Ship what is ready")
+        WAIT_ALL = "wait_all", _("Wait for everything")
 
     order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="customer_choices")
     choice = models.CharField(_("choice"), max_length=16, choices=Choice)

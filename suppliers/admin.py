@@ -78,7 +78,7 @@ class SupplierAdmin(SimpleHistoryAdmin):
 class SupplierProductAdmin(SimpleHistoryAdmin):
     """Pack sizes, minimum orders and preferred suppliers (also edited on /suppliers/<id>/)."""
 
-    list_display = ["supplier", "product", "pack_size", "minimum_order", "preferred"]
+    list_display = ["supplier", "product", "pack_size", "minimum_order", "unit_cost", "preferred"]
     list_filter = ["preferred", "supplier"]
     search_fields = ["supplier__name", "product__sku", "product__name"]
     autocomplete_fields = ["supplier", "product"]
@@ -90,7 +90,7 @@ class PurchaseOrderLineForm(forms.ModelForm):
 
     class Meta:
         model = PurchaseOrderLine
-        fields = ["purchase_order", "product", "ordered", "expected_date"]
+        fields = ["purchase_order", "product", "ordered", "expected_date", "unit_cost"]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

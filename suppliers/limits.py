@@ -9,6 +9,7 @@ to it, and a typo such as 9999-12-31 would overflow the calendar.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -35,3 +36,7 @@ def validate_expected_date(value: dt.date) -> None:
             code="too_far_ahead",
             params={"days": MAX_EXPECTED_DAYS_AHEAD, "latest": latest.isoformat()},
         )
+
+
+# A unit cost has 12 digits, 2 after the point (the model's DecimalField).
+MAX_UNIT_COST = Decimal("10000000000")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -84,6 +87,15 @@ class PurchaseOrderLine(models.Model):
     ordered = models.PositiveIntegerField(_("ordered"), validators=quantity_validators)
     received = models.PositiveIntegerField(_("received"), default=0)
     expected_date = models.DateField(_("expected date"), validators=[validate_expected_date])
+    unit_cost = models.DecimalField(
+        _("unit cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("What the supplier charges per unit, in the shop's currency."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -105,6 +117,11 @@ class PurchaseOrderLine(models.Model):
     def outstanding(self) -> int:
         """Units ordered from the supplier and not yet received."""
         return self.ordered - self.received
+
+    @property
+    def line_cost(self) -> Decimal | None:
+        """Units ordered × unit cost (None while the cost is not known)."""
+        return None if self.unit_cost is None else self.unit_cost * self.ordered
 
 
 class ExpectedDateRevision(models.Model):
@@ -159,6 +176,15 @@ class SupplierProduct(models.Model):
         _("preferred supplier"),
         default=False,
         help_text=_("Suggested first for this product on the shortfall worklist."),
+    )
+    unit_cost = models.DecimalField(
+        _("unit cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("This supplier's price per unit: prefills new purchase order lines."),
     )
     history = HistoricalRecords()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from config.db import retry_on_conflict
 from config.roles import acting_user
 from inventory.models import Product, Warehouse
 from inventory.services import require_positive_quantity
-from suppliers.limits import validate_expected_date
+from suppliers.limits import MAX_UNIT_COST, validate_expected_date
 from suppliers.models import (
     OPEN_PO_STATUSES,
     ExpectedDateRevision,
@@ -38,6 +39,7 @@ class PurchaseLineRequest:
     product: Product
     quantity: int
     expected_date: dt.date | None = None
+    unit_cost: Decimal | None = None
 
 
 def _locked(purchase_order: PurchaseOrder) -> PurchaseOrder:
@@ -79,6 +81,11 @@ def purchase_order_create(
                 _("%(sku)s: enter a whole number of units above zero.")
                 % {"sku": request.product.sku}
             )
+        if request.unit_cost is not None and not (0 <= request.unit_cost < MAX_UNIT_COST):
+            errors.append(
+                _("%(sku)s: a unit cost is 0 or more and below 10,000,000,000.")
+                % {"sku": request.product.sku}
+            )
     if len({request.product.pk for request in lines}) != len(lines):
         errors.append(_("Each product may appear only once; combine the quantities."))
     if errors:
@@ -95,12 +102,25 @@ def purchase_order_create(
     )
     order.number = f"PO-{order.pk:06d}"
     order.save(update_fields=["number"])
+    # A line without a cost takes the supplier's price for the product, if known.
+    terms_costs = dict(
+        SupplierProduct.objects.filter(
+            supplier=supplier,
+            product__in=[request.product for request in lines if request.unit_cost is None],
+            unit_cost__isnull=False,
+        ).values_list("product_id", "unit_cost")
+    )
     PurchaseOrderLine.objects.bulk_create(
         PurchaseOrderLine(
             purchase_order=order,
             product=request.product,
             ordered=request.quantity,
             expected_date=request.expected_date or expected_date,
+            unit_cost=(
+                request.unit_cost
+                if request.unit_cost is not None
+                else terms_costs.get(request.product.pk)
+            ),
         )
         for request in lines
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -13,9 +14,21 @@ from desk.forms.one_time import OneTimeForm
 from desk.forms.sku_lines import SKU_LINE_MAX_ROWS, SKU_LINE_ROWS, SkuLinesForm
 from desk.widgets import Select
 from inventory.models import Warehouse
-from suppliers.limits import validate_expected_date
+from suppliers.limits import MAX_UNIT_COST, validate_expected_date
 from suppliers.models import Supplier
 from suppliers.services import PurchaseLineRequest
+
+
+class CostField(forms.DecimalField):
+    """A money amount as people type it: 12.50 or 12,50 (a decimal comma is
+    taken when there is no point); spaces are left out."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = "".join(value.split())
+            if "," in value and "." not in value and value.count(",") == 1:
+                value = value.replace(",", ".")
+        return super().to_python(value)
 
 
 class MoveExpectedDateForm(forms.Form):
@@ -113,9 +126,32 @@ class PurchaseOrderCreateForm(SkuLinesForm):
             only = list(Warehouse.objects.order_by("code").values_list("pk", flat=True)[:2])
             if len(only) == 1:
                 self.initial["warehouse"] = only[0]
+        for row in range(self.row_count):
+            self.fields[f"cost_{row}"] = CostField(
+                label=_("Unit cost"),
+                required=False,
+                min_value=Decimal(0),
+                max_value=MAX_UNIT_COST - Decimal("0.01"),
+                max_digits=12,
+                decimal_places=2,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+                error_messages={
+                    "invalid": _("Enter a cost such as 12.50, or leave it empty."),
+                    "min_value": _("A cost is 0 or more."),
+                    "max_value": _("Enter a cost below 10,000,000,000."),
+                    "max_decimal_places": _("A cost has at most 2 decimals."),
+                    "max_digits": _("Enter a cost below 10,000,000,000."),
+                },
+            )
         # Each field's message is shown under it (templates/desk/purchase_order_new.html).
         self.describe_fields()
         self.fields["confirm"].widget.attrs["aria-describedby"] = "id_confirm_help"
+
+    def line_rows(self) -> list[dict[str, Any]]:
+        rows = super().line_rows()
+        for row in rows:
+            row["cost"] = self[f"cost_{row['index']}"]
+        return rows
 
     def clean_expected_date(self) -> dt.date:
         expected: dt.date = self.cleaned_data["expected_date"]
@@ -126,8 +162,13 @@ class PurchaseOrderCreateForm(SkuLinesForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if not self.errors:
+            costs = {
+                product.pk: cleaned.get(f"cost_{row}") for row, product in self.products.items()
+            }
             cleaned["lines"] = [
-                PurchaseLineRequest(product=product, quantity=quantity)
+                PurchaseLineRequest(
+                    product=product, quantity=quantity, unit_cost=costs.get(product.pk)
+                )
                 for product, quantity in self.typed_lines
             ]
         return cleaned

@@ -70,7 +70,7 @@ class OrderListTable(FastRowsTable):
     placed_at = tables.Column(verbose_name=_("Placed"), attrs={"td": {"class": "nowrap"}})
     customer = tables.Column(accessor="customer__name", verbose_name=_("Customer"))
     channel = tables.Column(verbose_name=_("Channel"))
-    warehouse = tables.Column(accessor="warehouse__code", verbose_name=_("Warehouse"))
+    warehouse = tables.Column(accessor="warehouse__name", verbose_name=_("Warehouse"))
     lines = tables.Column(accessor="pk", verbose_name=_("Lines"), orderable=False, attrs=NUMBER)
     units_waiting = tables.Column(verbose_name=_("Units waiting"), attrs=NUMBER)
     status = tables.Column(accessor="pk", verbose_name=_("Status"), orderable=False)

@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from desk.tables.cells import NUMBER, po_status_badge
 from desk.tables.fast_rows import FastRowsTable
+from desk.templatetags.desk_format import money_text
 
 
 class PurchaseOrderTable(FastRowsTable):
@@ -24,7 +25,7 @@ class PurchaseOrderTable(FastRowsTable):
     number = tables.Column(verbose_name=_("Purchase order"), attrs={"td": {"class": "po-number"}})
     supplier = tables.Column(accessor="supplier__name", verbose_name=_("Supplier"))
     warehouse = tables.Column(
-        accessor="warehouse__code", verbose_name=_("Warehouse"), orderable=False
+        accessor="warehouse__name", verbose_name=_("Warehouse"), orderable=False
     )
     status = tables.Column(verbose_name=_("Status"))
     expected_date = tables.Column(
@@ -32,6 +33,11 @@ class PurchaseOrderTable(FastRowsTable):
     )
     line_count = tables.Column(verbose_name=_("Lines"), attrs=NUMBER)
     units_outstanding = tables.Column(verbose_name=_("Units outstanding"), attrs=NUMBER)
+    cost_total = tables.Column(
+        verbose_name=_("Total cost"),
+        attrs={"td": {"class": "num nowrap"}, "th": {"class": "num"}},
+        empty_values=(),
+    )
 
     class Meta:
         template_name = "tables/table.html"
@@ -44,6 +50,24 @@ class PurchaseOrderTable(FastRowsTable):
 
     def render_number(self, value: str) -> SafeString:
         return format_html('<a href="{}">{}</a>', reverse("purchase-order", args=[value]), value)
+
+    def render_cost_total(self, value: Any, record: Any) -> SafeString:
+        """The order's cost in the shop's currency; "not known" when no line
+        has a cost, and a mark when some lines are left out."""
+        if value is None:
+            return format_html('<span class="muted">{}</span>', gettext("not known"))
+        if record.costs_missing:
+            return format_html(
+                '{} <span class="muted">({})</span>',
+                money_text(value),
+                ngettext(
+                    "%(lines)d line without a cost",
+                    "%(lines)d lines without a cost",
+                    record.costs_missing,
+                )
+                % {"lines": record.costs_missing},
+            )
+        return format_html("{}", money_text(value))
 
     def render_status(self, record: Any) -> SafeString:
         return po_status_badge(record)

@@ -249,6 +249,10 @@ class QueueTable(FastRowsTable):
             '{} <span class="{}">{}</span>', value, badge, record.get_customer_tier_display()
         )
 
+    def render_warehouse(self, value: str, record: OrderLine) -> SafeString:
+        """The code, short in a wide table, with the warehouse's name on it."""
+        return format_html('<abbr title="{}">{}</abbr>', record.warehouse.name, value)
+
     def render_product(self, value: str, record: OrderLine) -> SafeString:
         return format_html(
             '<a class="sku" href="{}">{}</a> <span class="product-name">{}</span>',

@@ -28,7 +28,7 @@ class ReceivingTable(FastRowsTable):
     )
     supplier = tables.Column(accessor="supplier__name", verbose_name=_("Supplier"), orderable=False)
     warehouse = tables.Column(
-        accessor="warehouse__code", verbose_name=_("Warehouse"), orderable=False
+        accessor="warehouse__name", verbose_name=_("Warehouse"), orderable=False
     )
     next_expected = tables.Column(
         verbose_name=_("Expected"),

@@ -103,6 +103,10 @@ class ShortfallTable(FastRowsTable):
             " checked" if self.select_all or record.key in self.selected else "",
         )
 
+    def render_warehouse(self, value: str, record: ShortfallRow) -> SafeString:
+        """The code, short in a wide table, with the warehouse's name on it."""
+        return format_html('<abbr title="{}">{}</abbr>', record.warehouse.name, value)
+
     def render_product(self, record: ShortfallRow) -> SafeString:
         return format_html(
             '<a href="{}">{}</a><span class="cell-sub">{}</span>',

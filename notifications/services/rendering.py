@@ -191,6 +191,10 @@ def _link_marker(token: str) -> str:
         return gettext("[customer's cancel link]")
     if action == "keep_waiting":
         return gettext("[customer's keep-waiting link]")
+    if action == "ship_ready":
+        return gettext("[customer's ship-what-is-ready link]")
+    if action == "wait_all":
+        return gettext("[customer's wait-for-everything link]")
     return gettext("[customer's link]")
 
 

@@ -17,6 +17,7 @@ from notifications.updates.telling import (
     cancellations_notify,
     customer_links,
     line_context,
+    ship_choice_links,
     telling_customers,
 )
 from orders.links import CustomerLink
@@ -56,6 +57,7 @@ def order_place(**kwargs: Any) -> SalesOrder:
                 "lines": [line_context(line) for line in waiting],
                 "charged": order.amount_held > 0,
                 **customer_links(order),
+                **ship_choice_links(order),
             },
             dedup_key=f"backorder-confirmed:{order.pk}",
         )

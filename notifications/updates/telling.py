@@ -277,6 +277,19 @@ def cancellations_notify(*, cancellations: Sequence[Cancellation]) -> Notificati
     )
 
 
+def ship_choice_links(order: SalesOrder) -> dict[str, str]:
+    """The signed ship-what-is-ready and wait-for-everything links of the
+    backorder confirmation: the customer's answer is the order's ship preference."""
+    return {
+        "ship_ready_url": _absolute(
+            reverse("customer-link", args=[customer_link_token(order=order, action="ship_ready")])
+        ),
+        "wait_all_url": _absolute(
+            reverse("customer-link", args=[customer_link_token(order=order, action="wait_all")])
+        ),
+    }
+
+
 def customer_links(order: SalesOrder) -> dict[str, str]:
     """The signed keep-waiting and cancel links, for an order with units waiting."""
     return {

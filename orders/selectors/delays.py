@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
+    BooleanField,
+    Case,
     DateField,
     DurationField,
     ExpressionWrapper,
@@ -17,11 +20,13 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    When,
 )
-from django.db.models.functions import Greatest
+from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Greatest, TruncDate
 from django.utils import timezone
 
-from inventory.models import Product
+from inventory.models import Product, StockLevel
 from orders.models import (
     Customer,
     OrderLine,
@@ -77,6 +82,9 @@ class DelayedCustomer:
     lines: list[OrderLine]
     days_late: int
     times_slipped: int
+    # Opted out of update emails, or no email (not failed) has gone out since
+    # their date last moved later or passed: customer service calls or writes.
+    not_told: bool = False
 
     @property
     def passed(self) -> int:
@@ -104,17 +112,20 @@ def delayed_customers(
     per_page: int = DELAYS_PAGE_SIZE,
     with_alternatives: bool = False,
     today: dt.date | None = None,
+    last_told: BaseExpression | None = None,
 ) -> tuple[list[DelayedCustomer], bool]:
     """A page of delayed customers, worst first, and whether another page follows.
 
-    Worst first: the most days late of any of their lines (against the first
-    promise), then the most times a promise of theirs slipped, then VIPs. Three
-    queries whatever the page size (four `with_alternatives`, the active
-    alternatives of each line's product for the substitute form): the page of
-    customer ids with their figures, grouped in the database and fetched one
-    past the page instead of counted; the customers; their lines with order and
-    product. `customer_ids` narrows it to those customers (one card again after
-    an action).
+    Those not told come first (`_with_not_told`; `last_told` from
+    `notifications.selectors.last_told_at`), then the worst: the most days
+    late of any of their lines (against the first promise), then the most
+    times a promise of theirs slipped, then VIPs. Three queries whatever the
+    page size (four `with_alternatives`, the active alternatives of each
+    line's product for the substitute form): the page of customer ids with
+    their figures, grouped in the database and fetched one past the page
+    instead of counted; the customers; their lines with order and product.
+    `customer_ids` narrows it to those customers (one card again after an
+    action).
     """
     today = today or timezone.localdate()
     lines = delay_lines(filters=filters, today=today)
@@ -122,14 +133,19 @@ def delayed_customers(
         lines = lines.filter(order__customer_id__in=list(customer_ids))
     start = (max(page, 1) - 1) * per_page
     groups = list(
-        lines.order_by()
-        .values("order__customer_id")
-        .annotate(
-            worst=Max("late_by"),
-            slips=Max("times_slipped"),
-            tier=Min("customer_tier"),
-        )
-        .order_by("-worst", "-slips", "tier", "order__customer_id")[start : start + per_page + 1]
+        _with_not_told(
+            lines.order_by()
+            .values("order__customer_id", "order__customer__email_opt_out")
+            .annotate(
+                worst=Max("late_by"),
+                slips=Max("times_slipped"),
+                tier=Min("customer_tier"),
+            ),
+            today=today,
+            last_told=last_told,
+        ).order_by("-not_told", "-worst", "-slips", "tier", "order__customer_id")[
+            start : start + per_page + 1
+        ]
     )
     has_next = len(groups) > per_page
     groups = groups[:per_page]
@@ -163,9 +179,54 @@ def delayed_customers(
             lines=by_customer[group["order__customer_id"]],
             days_late=_days(group["worst"]),
             times_slipped=group["slips"] or 0,
+            not_told=group["not_told"],
         )
         for group in groups
     ], has_next
+
+
+def _with_not_told(
+    groups: QuerySet[Any], *, today: dt.date, last_told: BaseExpression | None
+) -> QuerySet[Any]:
+    """Each customer's group of delayed lines with `not_told`: opted out of
+    update emails, or their latest message that did not fail (`last_told`, an
+    expression on `order__customer_id` from the notifications layer) is older
+    than the last time one of these lines moved later, or not later than the
+    latest promised date that passed (in the shop's time zone). Without
+    `last_told`, only those who opted out."""
+    last_slip = Max(
+        "promise_revisions__created_at",
+        filter=Q(
+            promise_revisions__old_date__isnull=False,
+            promise_revisions__new_date__gt=F("promise_revisions__old_date"),
+        ),
+    )
+    last_passed = Max("promised_date", filter=Q(promised_date__lt=today))
+    if last_told is None:
+        return groups.annotate(
+            not_told=Case(
+                When(order__customer__email_opt_out=True, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    return groups.annotate(
+        last_slip=last_slip,
+        last_passed=last_passed,
+        last_told=last_told,
+        not_told=Case(
+            When(order__customer__email_opt_out=True, then=Value(True)),
+            When(Q(last_slip__isnull=True, last_passed__isnull=True), then=Value(False)),
+            When(last_told__isnull=True, then=Value(True)),
+            When(last_slip__gt=F("last_told"), then=Value(True)),
+            When(
+                last_passed__gte=TruncDate("last_told", tzinfo=timezone.get_current_timezone()),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    )
 
 
 def delay_customer_orders(*, customer: Customer) -> list[SalesOrder]:
@@ -207,3 +268,20 @@ def last_slips(*, line_ids: Iterable[int]) -> dict[int, dt.datetime]:
         .order_by()
     )
     return {row["line__order__customer_id"]: row["last"] for row in rows}
+
+
+def alternatives_free_stock(*, lines: Iterable[OrderLine]) -> dict[tuple[int, int], int]:
+    """Units on hand and not allocated of each line's active alternatives in
+    the line's warehouse, by (product id, warehouse id) (one query; the lines
+    carry `product.active_alternatives`)."""
+    keys = {
+        (alternative.pk, line.warehouse_id)
+        for line in lines
+        for alternative in vars(line.product).get("active_alternatives", [])
+    }
+    if not keys:
+        return {}
+    rows = StockLevel.objects.filter(
+        product_id__in={p for p, _w in keys}, warehouse_id__in={w for _p, w in keys}
+    ).values_list("product_id", "warehouse_id", "on_hand", "allocated")
+    return {(p, w): max(on_hand - allocated, 0) for p, w, on_hand, allocated in rows}

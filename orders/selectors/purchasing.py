@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 from django.db.models import (
     Count,
+    DecimalField,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -104,14 +105,21 @@ def purchase_order_list(
     """Purchase orders for the list page, soonest expected first, in one query.
 
     `status` is "open" (ordered or partially received), "all", or one status.
-    Each row carries `line_count` and `units_outstanding` (ordered − received
-    over its lines); supplier and warehouse come in the same query.
+    Each row carries `line_count`, `units_outstanding` (ordered − received
+    over its lines), `cost_total` (ordered × unit cost over the lines with a
+    cost) and `costs_missing` (lines without one); supplier and warehouse come
+    in the same query.
     """
     orders = PurchaseOrder.objects.select_related("supplier", "warehouse").annotate(
         line_count=Count("lines"),
         units_outstanding=Coalesce(
             Sum(F("lines__ordered") - F("lines__received")), 0, output_field=IntegerField()
         ),
+        cost_total=Sum(
+            F("lines__ordered") * F("lines__unit_cost"),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        ),
+        costs_missing=Count("lines", filter=Q(lines__unit_cost__isnull=True)),
     )
     if status == PO_STATUS_OPEN:
         orders = orders.filter(status__in=OPEN_PO_STATUSES)

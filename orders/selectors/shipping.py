@@ -11,7 +11,7 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 
-from inventory.models import Warehouse
+from inventory.models import StockLevel, Warehouse
 from orders.models import (
     OrderLine,
     SalesOrder,
@@ -62,3 +62,17 @@ def shipping_order(*, number: str) -> SalesOrder:
 def shipping_warehouses() -> list[Warehouse]:
     """The warehouses a shipping or receiving page may be filtered by, by code."""
     return list(Warehouse.objects.order_by("code"))
+
+
+def bin_locations(*, keys: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """The bin of each (product id, warehouse id) that has one (one query)."""
+    if not keys:
+        return {}
+    product_ids = {product_id for product_id, _warehouse_id in keys}
+    warehouse_ids = {warehouse_id for _product_id, warehouse_id in keys}
+    rows = (
+        StockLevel.objects.filter(product_id__in=product_ids, warehouse_id__in=warehouse_ids)
+        .exclude(bin_location="")
+        .values_list("product_id", "warehouse_id", "bin_location")
+    )
+    return {(p, w): bin_location for p, w, bin_location in rows if (p, w) in keys}

@@ -1,4 +1,5 @@
-"""Customers' own choices from their signed links: keep waiting, or cancel."""
+"""Customers' own choices from their signed links: keep waiting, or cancel;
+ship what is ready, or wait for everything."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from orders.models import (
     Cancellation,
     CustomerChoice,
     SalesOrder,
+    ShipPreference,
 )
 from orders.services.cancelling import order_line_cancel
+from orders.services.shipping import order_ship_preference_set
+
+# A ship choice from the backorder confirmation: the order's ship preference.
+SHIP_CHOICES: dict[str, str] = {
+    CustomerChoice.Choice.SHIP_READY: ShipPreference.SHIP_READY,
+    CustomerChoice.Choice.WAIT_ALL: ShipPreference.HOLD,
+}
 
 
 @dataclass(frozen=True)
@@ -33,8 +42,10 @@ def order_customer_choose(*, link: CustomerLink) -> CustomerChoiceResult:
     """Carry out what a customer chose through a signed link, once.
 
     Keep waiting is recorded; cancel cancels the backordered remainder of every
-    line (allocated units stay: they are on their way). A link used before, or
-    for an order with nothing left waiting, raises LinkError and changes nothing.
+    line (allocated units stay: they are on their way); ship what is ready and
+    wait for everything set the order's ship preference (the shipping desk's
+    default). A link used before, or for an order with nothing left waiting,
+    raises LinkError and changes nothing.
     """
     try:
         return _order_customer_choose(link=link)
@@ -55,6 +66,13 @@ def _order_customer_choose(*, link: CustomerLink) -> CustomerChoiceResult:
     # Written first: a second use of the same link waits here and then fails.
     CustomerChoice.objects.create(order=order, choice=link.action, link_id=link.link_id)
     cancellations: list[Cancellation] = []
+    if link.action in SHIP_CHOICES:
+        if not any(line.backordered for line in order.lines.all()):
+            raise LinkError(
+                _("Nothing on order %(number)s is waiting any more: it is ready or on its way.")
+                % {"number": order.number}
+            )
+        order_ship_preference_set(order=order, preference=SHIP_CHOICES[link.action], by=None)
     if link.action == CustomerChoice.Choice.CANCEL:
         waiting = [line for line in order.lines.order_by("pk") if line.backordered]
         if not waiting:

@@ -19,6 +19,7 @@ from inventory.services import (
     stock_levels_lock,
     stock_moves_apply,
 )
+from orders.carriers import Carrier, tracking_number_check
 from orders.models import (
     SalesOrder,
     Shipment,
@@ -42,9 +43,7 @@ def shipment_create(
 
     A line may ship partly; what is not allocated stays backordered.
     """
-    tracking_number = (tracking_number or "").strip()
-    if not tracking_number:
-        raise ValidationError({"tracking_number": _("Enter the carrier's tracking number.")})
+    tracking_number = tracking_number_check(tracking_number, carrier=order.carrier)
     line_products = dict(order.lines.values_list("pk", "product_id"))
     levels = stock_levels_lock(
         keys=[(pid, order.warehouse_id) for pid in set(line_products.values())]
@@ -121,4 +120,37 @@ def order_ship_preference_set(*, order: SalesOrder, preference: str, by: User | 
         locked._history_user = acting_user(by)  # type: ignore[attr-defined]
         locked.save(update_fields=["ship_preference", "updated_at"])
     order.ship_preference = locked.ship_preference
+    return locked
+
+
+SHIPPING_ADDRESS_MAX = 1000
+
+
+@retry_on_conflict()
+@transaction.atomic
+def order_delivery_set(
+    *, order: SalesOrder, shipping_address: str, carrier: str, by: User | None
+) -> SalesOrder:
+    """Record where an order goes and with which carrier (the storefront sends
+    both; staff correct them). Trimmed; an unknown carrier or an address past
+    1,000 characters raises ValidationError and changes nothing."""
+    address = "\n".join(
+        line.strip() for line in (shipping_address or "").strip().splitlines() if line.strip()
+    )
+    errors: dict[str, list[str]] = {}
+    if carrier not in Carrier.values:
+        errors["carrier"] = [_("Choose one of the carriers.")]
+    if len(address) > SHIPPING_ADDRESS_MAX:
+        errors["shipping_address"] = [
+            _("An address has at most %(max)d characters.") % {"max": SHIPPING_ADDRESS_MAX}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if (locked.shipping_address, locked.carrier) != (address, carrier):
+        locked.shipping_address = address
+        locked.carrier = carrier
+        locked._history_user = acting_user(by)  # type: ignore[attr-defined]
+        locked.save(update_fields=["shipping_address", "carrier", "updated_at"])
+    order.shipping_address, order.carrier = locked.shipping_address, locked.carrier
     return locked

@@ -123,6 +123,18 @@ def tour() -> list[Stop]:
         Stop("search", "service", reverse("search") + "?q=an", "Search"),
         Stop("transfers", "warehouse", reverse("transfers"), "Transfers"),
         Stop("refunds", "service", reverse("refunds"), "Refunds"),
+        Stop(
+            "order-delivery",
+            "service",
+            reverse("order-delivery", args=[waiting.order.number]),
+            f"Delivery of {waiting.order.number}",
+        ),
+        Stop(
+            "delay-actions",
+            "service",
+            reverse("delay-customer-actions", args=[waiting.order.customer_id]),
+            "Delays",
+        ),
     ]
 
 

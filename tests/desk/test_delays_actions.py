@@ -287,7 +287,8 @@ def test_the_percent_defaults_to_the_policy(agent: Client, delayed: SimpleNamesp
     policy = CompensationPolicy.current()
     policy.discount_percent = Decimal("15")
     policy.save()
-    html = agent.get("/delays/").content.decode()
+    actions = reverse("delay-customer-actions", args=[delayed.customer.pk])
+    html = agent.get(actions).content.decode()
     assert 'min="1" max="15"' in html and 'value="15"' in html
     assert "From 1 to 15 % under the compensation policy" in html
 

@@ -95,7 +95,7 @@ def test_found_units_go_to_the_waiting_order_and_its_customer_is_told(
     assert response.status_code == 200
     html = response.content.decode()
     assert "<html" not in html and 'id="product-stock"' in html
-    assert "Stock of LAMP-1 in MAIN changed by +4 units." in html
+    assert "Stock of LAMP-1 in Warehouse MAIN changed by +4 units." in html
     assert "2 units went to waiting orders" in html
     assert json.loads(response["HX-Trigger"])["stockAdjusted"] == {
         "sku": "LAMP-1",
@@ -135,7 +135,7 @@ def test_without_htmx_redirects_with_a_message(
     response = client_as(Role.WAREHOUSE).post(adjust_url(lamp), data(shop, 1), follow=True)
 
     assert response.redirect_chain == [(reverse("product", args=["LAMP-1"]), 302)]
-    assert "Stock of LAMP-1 in MAIN changed by +1 units." in response.content.decode()
+    assert "Stock of LAMP-1 in Warehouse MAIN changed by +1 units." in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_a_typed_sku_shows_its_shortfall_and_fills_an_empty_quantity(
 
     page = client.get(URL, {**query, "supplier": shop.supplier.pk}, headers=HX).content.decode()
 
-    assert "Desk lamp" in page and "5 short at MAIN" in page
+    assert "Desk lamp" in page and "5 short at Warehouse MAIN" in page
     assert 'name="quantity_2"' in page and 'value="8"' in page  # 5 + 1 → two packs of 4
     typed = client.get(URL, {**query, "quantity_2": "3"}, headers=HX).content.decode()
     assert 'name="quantity_2"' not in typed  # a typed quantity is left alone

@@ -63,7 +63,7 @@ def test_get_is_not_allowed(client_as: Callable[..., Client], partly_ready: Sale
 
 def test_unknown_order_is_404(client_as: Callable[..., Client]) -> None:
     response = client_as(Role.WAREHOUSE).post(
-        "/shipping/SO-NOPE/ship/", {"tracking_number": "T"}, headers=HX
+        "/shipping/SO-NOPE/ship/", {"tracking_number": "TRK-1"}, headers=HX
     )
 
     assert response.status_code == 404

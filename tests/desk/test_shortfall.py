@@ -243,9 +243,9 @@ def test_draft_review_writes_nothing_and_groups_by_supplier_and_warehouse(
     assert not drafts()
     titles = re.findall(r'<h2 id="draft-[\d-]+-title">([^<]+)</h2>', page)
     assert titles == [
-        "Lumen → MAIN",
-        f"{shop.supplier.name} → EAST",
-        f"{shop.supplier.name} → MAIN",
+        "Lumen → Warehouse MAIN",
+        f"{shop.supplier.name} → Warehouse EAST",
+        f"{shop.supplier.name} → Warehouse MAIN",
     ]
     assert "No supplier to suggest" in page and "RUG" in page
 
@@ -361,7 +361,9 @@ def test_a_row_without_a_supplier_joins_the_drafts_of_the_one_chosen(
     # choosing Lumen regroups: the rug joins the lamp's draft
     data = {"row": [rug, lamp], "buffer": "0", f"supplier_{rug}": str(short["lumen"].pk)}
     page = client.post(DRAFT, data).content.decode()
-    assert re.findall(r'<h2 id="draft-[\d-]+-title">([^<]+)</h2>', page) == ["Lumen → MAIN"]
+    assert re.findall(r'<h2 id="draft-[\d-]+-title">([^<]+)</h2>', page) == [
+        "Lumen → Warehouse MAIN"
+    ]
     assert f'name="quantity_{rug}"' in page
     assert not drafts()
 

@@ -277,7 +277,7 @@ class ShopOperations(RuleBasedStateMachine):
             line.product_id: line.allocated for line in sales_order.lines.filter(allocated__gt=0)
         }
         if self.attempt(
-            lambda: shipment_create(order=sales_order, tracking_number="TRK", by=self.shop.clerk)
+            lambda: shipment_create(order=sales_order, tracking_number="TRK-1", by=self.shop.clerk)
         ):
             for i, product in enumerate(self.products):
                 self.on_hand[i] -= allocated.get(product.pk, 0)

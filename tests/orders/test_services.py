@@ -235,7 +235,7 @@ def test_partial_shipment_of_a_line(shop) -> None:
     shop.receive(product, 4)
     order = shop.order(product, 4)
     line = line_of(order)
-    shipment_create(order=order, tracking_number="T", quantities={line.pk: 1}, by=shop.clerk)
+    shipment_create(order=order, tracking_number="TRK-1", quantities={line.pk: 1}, by=shop.clerk)
     line.refresh_from_db()
     assert (line.shipped, line.allocated, line.status) == (1, 3, Status.PARTIALLY_SHIPPED)
 
@@ -249,7 +249,9 @@ def test_shipping_more_than_allocated_is_refused(shop, unchanged) -> None:
         unchanged(),
         pytest.raises(ValidationError, match="Only 1 units of this line are allocated"),
     ):
-        shipment_create(order=order, tracking_number="T", quantities={line.pk: 2}, by=shop.clerk)
+        shipment_create(
+            order=order, tracking_number="TRK-1", quantities={line.pk: 2}, by=shop.clerk
+        )
 
 
 def test_shipping_needs_a_tracking_number_and_something_to_ship(shop, unchanged) -> None:
@@ -257,7 +259,7 @@ def test_shipping_needs_a_tracking_number_and_something_to_ship(shop, unchanged)
     with unchanged(), pytest.raises(ValidationError, match="tracking number"):
         shipment_create(order=order, tracking_number="  ", by=shop.clerk)
     with unchanged(), pytest.raises(ValidationError, match="Nothing on order"):
-        shipment_create(order=order, tracking_number="T", by=shop.clerk)
+        shipment_create(order=order, tracking_number="TRK-1", by=shop.clerk)
 
 
 # --- cancelling ------------------------------------------------------------

@@ -73,7 +73,7 @@ def test_a_line_of_another_order_is_refused(shop: Shop, unchanged) -> None:
 
     with unchanged(), pytest.raises(ValidationError, match="not on order"):
         shipment_create(
-            order=order, tracking_number="T", quantities={other_lamp.pk: 1}, by=shop.clerk
+            order=order, tracking_number="TRK-1", quantities={other_lamp.pk: 1}, by=shop.clerk
         )
 
 
@@ -83,7 +83,7 @@ def test_a_quantity_below_one_is_refused(shop: Shop, unchanged, quantity: int) -
 
     with unchanged(), pytest.raises(ValidationError, match="above zero"):
         shipment_create(
-            order=order, tracking_number="T", quantities={lamp.pk: quantity}, by=shop.clerk
+            order=order, tracking_number="TRK-1", quantities={lamp.pk: quantity}, by=shop.clerk
         )
 
 
@@ -107,7 +107,7 @@ def test_the_desk_sees_every_open_line_of_a_ready_order(
 
 def test_shipped_lines_leave_the_desk_and_the_warehouse_filters(shop: Shop) -> None:
     order, (lamp, chair, rug) = three_lines(shop)
-    shipment_create(order=order, tracking_number="T", quantities={lamp.pk: 2}, by=shop.clerk)
+    shipment_create(order=order, tracking_number="TRK-1", quantities={lamp.pk: 2}, by=shop.clerk)
 
     found = shipping_order(number=order.number)
 
