@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from inventory.limits import quantity_validators
 from inventory.models import Product, Warehouse
+from orders.carriers import Carrier
 from orders.limits import (
     CURRENCY_PATTERN,
     amount_validators,
@@ -25,8 +26,6 @@ from orders.limits import (
     priority_validators,
     shop_currency,
 )
-from orders.carriers import Carrier
-from orders.limits import priority_validators
 
 
 class Language(models.TextChoices):

@@ -70,8 +70,8 @@ from notifications.updates.purchasing import (
     purchase_order_receive_from_form,
     purchase_orders_sweep_overdue,
 )
-from notifications.updates.transfers import transfer_receive, transfer_ship
 from notifications.updates.refunds import refund_mark_refunded, refunds_settle_from_shop
+from notifications.updates.transfers import transfer_receive, transfer_ship
 
 __all__ = [
     "DraftRequest",
