@@ -133,6 +133,8 @@ ACCESS: dict[str, Access] = {
     "shop-delivery-retry": _act(CS, P),
     # /policy/: customer service views, purchasing edits.
     "policy": Access(get=frozenset({CS, P}), post=frozenset({P})),
+    # /language/: every staff member chooses the language they read the pages in.
+    "language": _act(*ALL),
 }
 
 

@@ -14,11 +14,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from notifications import updates
-from orders.links import LinkError, customer_link_read
+from orders.links import CustomerLink, LinkError, customer_link_read
 from orders.models import CustomerChoice, SalesOrder
 
 
@@ -46,6 +47,16 @@ def customer_link(request: HttpRequest, token: str) -> HttpResponse:
         context = {"order": order, "staff_notice": _staff_notice()}
         status = 403 if request.method == "POST" else 200
         return render(request, "customer/link.html", context, status=status)
+    # The customer reads the page in the language of their emails, whatever
+    # the browser they opened the link in asks for.
+    with translation.override(order.customer.language or None):
+        request.LANGUAGE_CODE = translation.get_language()
+        response = _customer_page(request, link, order)
+        response.headers["Content-Language"] = request.LANGUAGE_CODE
+    return response
+
+
+def _customer_page(request: HttpRequest, link: CustomerLink, order: SalesOrder) -> HttpResponse:
     if CustomerChoice.objects.filter(link_id=link.link_id).exists():
         return render(
             request,

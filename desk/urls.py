@@ -7,6 +7,7 @@ from desk import (
     dashboard,
     delays,
     home,
+    language,
     lists,
     order_new,
     orders,
@@ -199,4 +200,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # customer links
     path("c/<str:token>/", customer_links.customer_link, name="customer-link"),
+    # the staff member's language (the EN · ID · NL switch in the navigation)
+    path("language/", language.language_switch, name="language"),
 ]

@@ -47,7 +47,7 @@ class Customer(models.Model):
         default=False,
         help_text=_("Only transactional essentials are sent; no delay updates."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
@@ -58,6 +58,8 @@ class Customer(models.Model):
             # without this every storefront order scanned the customer table.
             models.Index(Upper("email"), name="customer_email_upper"),
         ]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -99,9 +101,13 @@ class ShipPreference(models.TextChoices):
 
 class SalesOrder(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
     channel = models.CharField(_("channel"), max_length=12, choices=Channel, default=Channel.WEB)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     external_reference = models.CharField(
         _("storefront reference"), max_length=64, blank=True, default=""
@@ -110,7 +116,12 @@ class SalesOrder(models.Model):
         _("payment status"), max_length=10, choices=PaymentStatus, default=PaymentStatus.UNPAID
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     ship_preference = models.CharField(
         _("ship preference"),
@@ -138,6 +149,8 @@ class SalesOrder(models.Model):
                 name="order_external_reference_unique",
             ),
         ]
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
 
     def __str__(self) -> str:
         return self.number
@@ -180,11 +193,17 @@ class OrderLineQuerySet(models.QuerySet["OrderLine"]):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
+    )
     # Copied from the order and the customer when placed, so the queue for a
     # product is one indexed scan of this table.
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
     customer_tier = models.PositiveSmallIntegerField(_("customer tier"), choices=Tier)
     placed_at = models.DateTimeField(_("placed at"))
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
@@ -267,6 +286,8 @@ class OrderLine(models.Model):
                 name="order_line_quantities_within_ordered",
             ),
         ]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
     def __str__(self) -> str:
         return f"{self.order.number} · {self.product.sku} × {self.ordered}"
@@ -315,11 +336,16 @@ class OrderLine(models.Model):
 class PromiseRevision(models.Model):
     """Every change of a line's promised ship date, and what caused it."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="promise_revisions")
+    line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.CASCADE,
+        related_name="promise_revisions",
+        verbose_name=_("line"),
+    )
     old_date = models.DateField(_("old date"), null=True, blank=True)
     new_date = models.DateField(_("new date"), null=True, blank=True)
-    old_is_estimate = models.BooleanField(default=False)
-    new_is_estimate = models.BooleanField(default=False)
+    old_is_estimate = models.BooleanField(default=False, verbose_name=_("old is estimate"))
+    new_is_estimate = models.BooleanField(default=False, verbose_name=_("new is estimate"))
     cause = models.CharField(_("cause"), max_length=120)
     covered_by = models.CharField(_("covered by"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
@@ -327,6 +353,8 @@ class PromiseRevision(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["line", "-created_at"], name="promise_revision_line")]
+        verbose_name = _("promise revision")
+        verbose_name_plural = _("promise revisions")
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.old_date} → {self.new_date} ({self.cause})"
@@ -339,25 +367,39 @@ class PromiseRevision(models.Model):
 
 
 class Shipment(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
+    )
     tracking_number = models.CharField(_("tracking number"), max_length=64)
     shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
     shipped_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shipped by"),
     )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-shipped_at", "-pk"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
 
     def __str__(self) -> str:
         return f"{self.order.number} · {self.tracking_number}"
 
 
 class ShipmentLine(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("shipment")
+    )
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
+        OrderLine,
+        on_delete=models.PROTECT,
+        related_name="shipment_lines",
+        verbose_name=_("order line"),
     )
     quantity = models.PositiveIntegerField(_("units"))
 
@@ -367,6 +409,8 @@ class ShipmentLine(models.Model):
                 condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
             ),
         ]
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
 
     def __str__(self) -> str:
         return f"{self.order_line} × {self.quantity}"
@@ -376,7 +420,10 @@ class Cancellation(models.Model):
     """Units of a line cancelled, and the money to refund (or release) for them."""
 
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="cancellations"
+        OrderLine,
+        on_delete=models.PROTECT,
+        related_name="cancellations",
+        verbose_name=_("order line"),
     )
     quantity = models.PositiveIntegerField(_("units"))
     refund_due = models.DecimalField(
@@ -384,7 +431,12 @@ class Cancellation(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=255)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), auto_now_add=True)
 
@@ -395,6 +447,8 @@ class Cancellation(models.Model):
                 condition=Q(quantity__gt=0), name="cancellation_quantity_positive"
             ),
         ]
+        verbose_name = _("cancellation")
+        verbose_name_plural = _("cancellations")
 
     def __str__(self) -> str:
         return f"{self.order_line} − {self.quantity}"
@@ -408,13 +462,20 @@ class CustomerChoice(models.Model):
         KEEP_WAITING = "keep_waiting", _("Keep waiting")
         CANCEL = "cancel", _("Cancel the backordered items")
 
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="customer_choices")
+    order = models.ForeignKey(
+        SalesOrder,
+        on_delete=models.CASCADE,
+        related_name="customer_choices",
+        verbose_name=_("order"),
+    )
     choice = models.CharField(_("choice"), max_length=16, choices=Choice)
     link_id = models.CharField(_("link"), max_length=64, unique=True)
     chosen_at = models.DateTimeField(_("chosen at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-chosen_at", "-pk"]
+        verbose_name = _("customer choice")
+        verbose_name_plural = _("customer choices")
 
     def __str__(self) -> str:
         return f"{self.order.number}: {self.get_choice_display()}"
@@ -424,9 +485,16 @@ class OrderNote(models.Model):
     """An internal note of customer service on an order: shown on the order and
     delays pages, never sent to the customer."""
 
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="notes")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="notes", verbose_name=_("order")
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
     body = models.TextField(_("note"))
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
@@ -434,6 +502,8 @@ class OrderNote(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["order", "-created_at"], name="order_note_order")]
+        verbose_name = _("order note")
+        verbose_name_plural = _("order notes")
 
     def __str__(self) -> str:
         return f"{self.order.number}: {self.body[:40]}"
@@ -447,12 +517,19 @@ class FormSubmission(models.Model):
     token = models.CharField(_("token"), max_length=64, unique=True)
     action = models.CharField(_("action"), max_length=64)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
     )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
 
     def __str__(self) -> str:
         return f"{self.action} {self.token}"
