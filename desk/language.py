@@ -50,9 +50,9 @@ def language_switch(request: HttpRequest) -> HttpResponseRedirect:
     language = request.POST.get("language", "")
     if language not in LANGUAGE_CODES:
         language = ""
-    StaffPreference.objects.update_or_create(
-        user_id=request.user.pk, defaults={"language": language}
-    )
+    user = request.user
+    assert user.is_authenticated  # role_required_for logged them in
+    StaffPreference.objects.update_or_create(user=user, defaults={"language": language})
     request.session[SESSION_KEY] = language
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
