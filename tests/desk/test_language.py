@@ -9,16 +9,20 @@ Every URL of desk/urls.py that answers GET with HTML must be in PAGES.
 from __future__ import annotations
 
 import html
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, trans_real
 
 from api.hooks.services import shop_connection_create
 from api.models import InboundEvent
@@ -30,9 +34,32 @@ from notifications.models import BulkJob, BulkJobKind, Notification
 from orders.links import customer_link_token
 from orders.models import CustomerChoice, OrderLine, SalesOrder
 from suppliers.models import PurchaseOrder
-from tests.conftest import Shop
+from tests.conftest import Shop, missing
 
 pytestmark = pytest.mark.django_db
+
+LOCALE = Path(settings.BASE_DIR) / "locale"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def compiled_catalogues() -> None:
+    """`make test` compiles the catalogues; a bare `pytest` run may find them
+    missing or older than the .po files: compile them here then."""
+    stale = [
+        po
+        for po in LOCALE.glob("*/LC_MESSAGES/django.po")
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if not stale:
+        return
+    if shutil.which("msgfmt") is None:
+        missing("needs GNU gettext's msgfmt to compile the catalogues (apt-get install gettext)")
+    call_command("compilemessages", locale=["id", "nl"], verbosity=0)
+    # forget catalogues loaded before they were compiled
+    trans_real._translations = {}  # type: ignore[attr-defined]
+    trans_real._default = None  # type: ignore[attr-defined]
+
 
 # GET URLs that answer with something other than an HTML page.
 NOT_HTML = {"queue-export", "shortfall-export"}
