@@ -30,6 +30,7 @@ from desk import urls as desk_urls
 from desk.access import ACCESS
 from desk.models import StaffPreference
 from desk.staff_language import SESSION_KEY
+from desk.templatetags.desk_causes import promise_cause
 from notifications.models import BulkJob, BulkJobKind, Notification
 from orders.links import customer_link_token
 from orders.models import CustomerChoice, OrderLine, SalesOrder
@@ -358,3 +359,31 @@ def test_the_customer_link_page_follows_the_customer_language(
     )
     assert f'<html lang="{customer_language}">' in text
     assert "Confirm that you are happy to wait" not in text  # fmt: skip
+
+
+def test_what_moved_a_promise_reads_in_the_reader_language(
+    make_user: Callable[..., User], queue: dict[str, list[OrderLine]]
+) -> None:
+    # given an order whose lines were promised when it was placed (cause "<number> placed")
+    order = queue["ben"][0].order
+    assert order.lines.filter(promise_revisions__cause=f"{order.number} placed").exists()
+    # when a Dutch reader opens it, then the cause is in Dutch
+    text = page_text(reader(make_user, "nl"), reverse("order", args=[order.number]))
+    assert f"{order.number} geplaatst" in text
+    assert f"{order.number} placed" not in text
+
+
+@pytest.mark.parametrize(
+    ("cause", "dutch"),
+    [
+        ("PO-000025 expected date moved", "verwachte datum van PO-000025 verschoven"),
+        ("SO-1: LAMP substituted with LAMP-2", "SO-1: LAMP vervangen door LAMP-2"),
+        ("SO-1 cancelled in part", "SO-1 deels geannuleerd"),
+        ("SO-1 cancelled", "SO-1 geannuleerd"),
+        ("stock adjusted", "voorraad gecorrigeerd"),
+        ("something the services never wrote", "something the services never wrote"),
+    ],
+)
+def test_promise_causes_the_services_write_are_recognised(cause: str, dutch: str) -> None:
+    with translation.override("nl"):
+        assert promise_cause(cause) == dutch
