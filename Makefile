@@ -7,7 +7,7 @@ PORT ?= 8000
 UV_VERSION := 0.13.9
 DB ?= backorder_desk
 
-.PHONY: run test check lint format bench clean
+.PHONY: run test check lint format bench clean translations messages untranslated
 
 # The virtualenv, with exactly the locked dependencies. uv itself is bootstrapped
 # with pip and is part of the dev group, so `uv sync` keeps it.
@@ -19,7 +19,7 @@ $(BIN)/.synced: pyproject.toml uv.lock
 
 # Customers' links in the emails it sends point at this server, on its PORT.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
-run: $(BIN)/.synced
+run: $(BIN)/.synced translations
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo ""
@@ -43,7 +43,7 @@ node_modules/.installed: package.json package-lock.json
 	  echo "npm not found: the page checkers (axe-core, vnu) are not installed; their checks skip."; \
 	fi
 
-test: $(BIN)/.synced node_modules/.installed
+test: $(BIN)/.synced node_modules/.installed translations
 	$(BIN)/pytest
 
 check: $(BIN)/.synced
@@ -58,6 +58,26 @@ lint: check
 format: $(BIN)/.synced
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The pages in Indonesian and Dutch: locale/*/LC_MESSAGES/django.po compiled to
+# .mo (not committed). Without GNU gettext's msgfmt the pages stay in English.
+translations: $(BIN)/.synced
+	@if command -v msgfmt >/dev/null 2>&1; then \
+	  $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0; \
+	else \
+	  echo "msgfmt not found: the pages will be in English only."; \
+	  echo "  To read them in Indonesian and Dutch: apt-get install gettext (Debian/Ubuntu), brew install gettext (macOS)."; \
+	fi
+
+# Regenerate the catalogues from the marked strings (after adding or changing
+# any), then list what still needs a translation: `make untranslated`.
+MAKEMESSAGES_ARGS := -l id -l nl --no-obsolete --ignore=.venv --ignore=node_modules --ignore=bench --ignore=tests --ignore=build --ignore=staticfiles
+messages: $(BIN)/.synced
+	$(BIN)/python manage.py makemessages $(MAKEMESSAGES_ARGS)
+	$(BIN)/python manage.py check_translations --as-is || true
+
+untranslated: $(BIN)/.synced
+	$(BIN)/python manage.py check_translations
 
 # Benchmarks (README, "Performance"): figures, not tests. `make bench` is the
 # small scale (a few minutes); `make bench SCALE=full` seeds a million order

@@ -50,7 +50,12 @@ class ApiKey(models.Model):
     )
     secret_hash = models.CharField(_("secret hash"), max_length=64)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
@@ -81,7 +86,9 @@ class IdempotencyRecord(models.Model):
     """One Idempotency-Key of one API key: claimed before the request runs,
     then the answer it got, replayed for the same key and body."""
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(
+        ApiKey, on_delete=models.CASCADE, related_name="+", verbose_name=_("api key")
+    )
     key = models.CharField(_("idempotency key"), max_length=255)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
     state = models.CharField(
@@ -102,6 +109,8 @@ class IdempotencyRecord(models.Model):
                 name="idempotency_completed_has_status",
             ),
         ]
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
 
     def __str__(self) -> str:
         return f"{self.api_key_id}:{self.key} ({self.state})"
@@ -196,7 +205,12 @@ class InboundEvent(models.Model):
     """One signed delivery of a shop's webhook, stored as it came before it is
     processed (store-then-process); `dedup_key` keeps a redelivery out."""
 
-    connection = models.ForeignKey(ShopConnection, on_delete=models.PROTECT, related_name="events")
+    connection = models.ForeignKey(
+        ShopConnection,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("connection"),
+    )
     topic = models.CharField(_("topic"), max_length=64)
     delivery_id = models.CharField(_("delivery id"), max_length=128)
     event_id = models.CharField(_("event id"), max_length=128, blank=True, default="")
@@ -247,12 +261,18 @@ class ShopOrder(models.Model):
     id), and the shop's `updated_at` of the last state applied to it."""
 
     connection = models.ForeignKey(
-        ShopConnection, on_delete=models.PROTECT, related_name="shop_orders"
+        ShopConnection,
+        on_delete=models.PROTECT,
+        related_name="shop_orders",
+        verbose_name=_("connection"),
     )
     shop_order_id = models.CharField(_("shop's order id"), max_length=64)
     shop_order_name = models.CharField(_("shop's order name"), max_length=64, blank=True)
     order = models.OneToOneField(
-        "orders.SalesOrder", on_delete=models.PROTECT, related_name="shop_order"
+        "orders.SalesOrder",
+        on_delete=models.PROTECT,
+        related_name="shop_order",
+        verbose_name=_("order"),
     )
     shop_updated_at = models.DateTimeField(_("shop's last update applied"))
 

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from django.db import OperationalError, connection
+from django.utils.translation import gettext as _
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,8 +26,10 @@ class ConcurrencyConflict(Exception):
 
     def __init__(self) -> None:
         super().__init__(
-            "Another change to the same stock was being saved at the same moment. "
-            "Nothing was changed; please try again."
+            _(
+                "Another change to the same stock was being saved at the same moment. "
+                "Nothing was changed; please try again."
+            )
         )
 
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.utils.translation import gettext as _
 
 
 class Role(StrEnum):
@@ -21,9 +22,9 @@ class Role(StrEnum):
     @property
     def label(self) -> str:
         return {
-            Role.WAREHOUSE: "Warehouse",
-            Role.CUSTOMER_SERVICE: "Customer service",
-            Role.PURCHASING: "Purchasing",
+            Role.WAREHOUSE: _("Warehouse"),
+            Role.CUSTOMER_SERVICE: _("Customer service"),
+            Role.PURCHASING: _("Purchasing"),
         }[self]
 
 

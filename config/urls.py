@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from desk import accounts
 
-admin.site.site_header = "Backorder Desk administration"
-admin.site.site_title = "Backorder Desk admin"
+admin.site.site_header = _("Backorder Desk administration")
+admin.site.site_title = _("Backorder Desk admin")
 
 urlpatterns = [
     # Before Django's own, which it replaces: the same page, throttled. An include,

@@ -156,6 +156,8 @@ ACCESS: dict[str, Access] = {
     "product-bin": _act(W),
     # /delays/customers/<id>/actions/: one customer's action forms, on demand.
     "delay-customer-actions": _view(CS),
+    # /language/: every staff member chooses the language they read the pages in.
+    "language": _act(*ALL),
 }
 
 # Who imports which kind of file (DESIGN.md's role table, "imports").

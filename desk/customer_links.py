@@ -49,11 +49,16 @@ def customer_link(request: HttpRequest, token: str) -> HttpResponse:
         context = {"order": order, "staff_notice": _staff_notice()}
         status = 403 if request.method == "POST" else 200
         return render(request, "customer/link.html", context, status=status)
-    with translation.override(order.customer.language):
-        return _customer_choice(request, link, order)
+    # The customer reads the page in the language of their emails, whatever
+    # the browser they opened the link in asks for.
+    with translation.override(order.customer.language or None):
+        request.LANGUAGE_CODE = translation.get_language()
+        response = _customer_page(request, link, order)
+        response.headers["Content-Language"] = request.LANGUAGE_CODE
+    return response
 
 
-def _customer_choice(request: HttpRequest, link: CustomerLink, order: SalesOrder) -> HttpResponse:
+def _customer_page(request: HttpRequest, link: CustomerLink, order: SalesOrder) -> HttpResponse:
     if CustomerChoice.objects.filter(link_id=link.link_id).exists():
         return render(
             request,

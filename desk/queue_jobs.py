@@ -156,7 +156,7 @@ def queue_jobs(request: HttpRequest) -> HttpResponse:
     if request.POST.get("kind") == BulkJobKind.NOTIFY and not has_role(
         request.user, Role.CUSTOMER_SERVICE
     ):
-        raise PermissionDenied("Only customer service emails customers.")
+        raise PermissionDenied(_("Only customer service emails customers."))
     form = QueueBulkForm(request.POST)
     job = None
     if form.is_valid():

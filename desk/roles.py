@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
 
 from config.roles import Role, has_role
 from desk.access import ACCESS
@@ -29,7 +30,7 @@ def role_required(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_role(request.user, *roles):
-                raise PermissionDenied("Your role does not give access to this page.")
+                raise PermissionDenied(_("Your role does not give access to this page."))
             return view(request, *args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -49,7 +50,7 @@ def role_required_for(url_name: str) -> Callable[[ViewFunc], ViewFunc]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             method = request.method or "GET"
             if not has_role(request.user, *access.roles_for(method)):
-                raise PermissionDenied("Your role does not give access to this page.")
+                raise PermissionDenied(_("Your role does not give access to this page."))
             return view(request, *args, **kwargs)
 
         wrapped.access_url_name = url_name  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from desk import (
     exports,
     home,
     imports,
+    language,
     lists,
     order_delivery,
     order_new,
@@ -242,4 +243,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         delays_actions.delay_customer_actions,
         name="delay-customer-actions",
     ),
+    # the staff member's language (the EN · ID · NL switch in the navigation)
+    path("language/", language.language_switch, name="language"),
 ]

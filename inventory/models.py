@@ -55,7 +55,7 @@ class Product(models.Model):
     alternatives = models.ManyToManyField(
         "self", symmetrical=False, blank=True, verbose_name=_("alternatives")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
@@ -67,6 +67,8 @@ class Product(models.Model):
                 name="product_cap_policy_has_cap",
             ),
         ]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
 
     def __str__(self) -> str:
         return f"{self.sku} · {self.name}"
@@ -85,6 +87,8 @@ class Warehouse(models.Model):
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
 
     def __str__(self) -> str:
         return f"{self.code} · {self.name}"
@@ -96,8 +100,15 @@ class StockLevel(models.Model):
     Changed only by the inventory services, each change written to the ledger.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+        verbose_name=_("warehouse"),
+    )
     on_hand = models.IntegerField(_("on hand"), default=0)
     allocated = models.IntegerField(_("allocated"), default=0)
     bin_location = models.CharField(
@@ -109,7 +120,7 @@ class StockLevel(models.Model):
             "Where the product sits in this warehouse, e.g. A-03-2: the pick list walks by it."
         ),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["product__sku", "warehouse__code"]
@@ -122,6 +133,8 @@ class StockLevel(models.Model):
                 condition=Q(allocated__lte=F("on_hand")), name="stock_allocated_within_on_hand"
             ),
         ]
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
 
     def __str__(self) -> str:
         return f"{self.product.sku} @ {self.warehouse.code}"
@@ -152,8 +165,12 @@ class StockMove(models.Model):
     gives its stock level; `manage.py check_stock` verifies that.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=StockMoveKind)
     quantity = models.PositiveIntegerField(_("units"), validators=quantity_validators)
     on_hand_change = models.IntegerField(_("on hand change"))
@@ -163,7 +180,12 @@ class StockMove(models.Model):
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
@@ -175,6 +197,8 @@ class StockMove(models.Model):
                 condition=Q(quantity__gt=0), name="stock_move_quantity_positive"
             ),
         ]
+        verbose_name = _("stock move")
+        verbose_name_plural = _("stock moves")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.quantity} × {self.product_id} ({self.reference})"

@@ -26,7 +26,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from notifications.accuracy import DEFAULT_RANGE_DAYS, DateRange
 from notifications.models import DiscountCode, Notification, NotificationKind, NotificationStatus
@@ -40,12 +42,13 @@ TOP_PRODUCTS = 10
 TOP_SUPPLIERS = 10
 
 # (label, lowest age in days, highest age in days or None for "and older")
-AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("0–7 d", 0, 7),
-    ("8–14 d", 8, 14),
-    ("15–30 d", 15, 30),
-    ("31–60 d", 31, 60),
-    ("> 60 d", 61, None),
+# "d": days, as the dashboard abbreviates them.
+AGE_BUCKETS: tuple[tuple[Promise, int, int | None], ...] = (
+    (gettext_lazy("0–7 d"), 0, 7),
+    (gettext_lazy("8–14 d"), 8, 14),
+    (gettext_lazy("15–30 d"), 15, 30),
+    (gettext_lazy("31–60 d"), 31, 60),
+    (gettext_lazy("> 60 d"), 61, None),
 )
 
 APOLOGY_KINDS = (NotificationKind.PROMISE_LATER, NotificationKind.PROMISE_LATER_DISCOUNT)
@@ -102,7 +105,7 @@ def waiting_age_buckets(*, today: dt.date | None = None) -> list[AgeBucket]:
         aggregates[f"units_{index}"] = Coalesce(Sum(WAITING_UNITS, filter=condition), 0)
     totals = OrderLine.objects.backordered().aggregate(**aggregates)
     return [
-        AgeBucket(label=label, lines=totals[f"lines_{i}"], units=totals[f"units_{i}"])
+        AgeBucket(label=str(label), lines=totals[f"lines_{i}"], units=totals[f"units_{i}"])
         for i, (label, _low, _high) in enumerate(AGE_BUCKETS)
     ]
 

@@ -67,13 +67,16 @@ class Notification(models.Model):
     in every case but a crash inside the SMTP exchange (services.py)."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="notifications")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("customer")
+    )
     order = models.ForeignKey(
         SalesOrder,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="notifications",
+        verbose_name=_("order"),
     )
     language = models.CharField(_("language"), max_length=2, choices=Language)
     to_email = models.EmailField(_("to"))
@@ -115,6 +118,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "not_before"], name="notification_sweep"),
         ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.to_email}"
@@ -227,13 +232,19 @@ promise_confidence_source_set(lambda: CompensationPolicy.current().promise_confi
 
 class DiscountCode(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="discount_codes")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="discount_codes",
+        verbose_name=_("customer"),
+    )
     order = models.ForeignKey(
         SalesOrder,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="discount_codes",
+        verbose_name=_("order"),
     )
     percent = models.DecimalField(
         _("percent"), max_digits=5, decimal_places=2, validators=discount_percent_validators
@@ -247,6 +258,7 @@ class DiscountCode(models.Model):
         blank=True,
         related_name="+",
         help_text=_("Empty when the system issued it under the compensation policy."),
+        verbose_name=_("issued by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -257,6 +269,8 @@ class DiscountCode(models.Model):
                 condition=Q(percent__gt=0, percent__lte=100), name="discount_code_percent_range"
             ),
         ]
+        verbose_name = _("discount code")
+        verbose_name_plural = _("discount codes")
 
     def __str__(self) -> str:
         return self.code
@@ -305,6 +319,7 @@ class BulkJob(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -371,6 +386,8 @@ class WebhookSubscription(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
 
     def __str__(self) -> str:
         return f"{self.url} ({self.channel})"
@@ -398,7 +415,10 @@ class WebhookDelivery(models.Model):
     """One event for one subscription: written with the change, posted after commit."""
 
     subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookSubscription,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
     )
     event_id = models.CharField(_("event id"), max_length=64)
     event_type = models.CharField(_("event type"), max_length=32, choices=WebhookEventType)
@@ -408,6 +428,7 @@ class WebhookDelivery(models.Model):
         null=True,
         blank=True,
         related_name="webhook_deliveries",
+        verbose_name=_("order"),
     )
     payload = models.JSONField(_("payload"))
     status = models.CharField(
@@ -436,6 +457,8 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_sweep"),
         ]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.subscription.url}"

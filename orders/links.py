@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext_lazy as _
 
 from orders.models import CustomerChoice, SalesOrder
 
@@ -30,8 +31,8 @@ LINK_ID_BYTES = 12
 # secrets.token_urlsafe(12): 16 characters of the URL-safe base64 alphabet.
 LINK_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{16}")
 
-NOT_VALID = "This link is not valid. Please use the link exactly as it is in our email."
-EXPIRED = "This link has expired. Reply to our last email or contact us and we will help."
+NOT_VALID = _("This link is not valid. Please use the link exactly as it is in our email.")
+EXPIRED = _("This link has expired. Reply to our last email or contact us and we will help.")
 
 
 class LinkError(Exception):

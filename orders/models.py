@@ -54,7 +54,7 @@ class Customer(models.Model):
         default=False,
         help_text=_("Only transactional essentials are sent; no delay updates."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
@@ -65,6 +65,8 @@ class Customer(models.Model):
             # without this every storefront order scanned the customer table.
             models.Index(Upper("email"), name="customer_email_upper"),
         ]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -114,9 +116,13 @@ class ShipPreference(models.TextChoices):
 
 class SalesOrder(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
     channel = models.CharField(_("channel"), max_length=12, choices=Channel, default=Channel.WEB)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     external_reference = models.CharField(
         _("storefront reference"), max_length=64, blank=True, default=""
@@ -144,7 +150,12 @@ class SalesOrder(models.Model):
         _("currency"), max_length=3, default=shop_currency, validators=currency_validators
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     ship_preference = models.CharField(
         _("ship preference"),
@@ -187,6 +198,8 @@ class SalesOrder(models.Model):
                 condition=Q(currency__regex=CURRENCY_PATTERN), name="order_currency_code"
             ),
         ]
+        verbose_name = _("sales order")
+        verbose_name_plural = _("sales orders")
 
     def __str__(self) -> str:
         return self.number
@@ -245,11 +258,17 @@ class OrderLineQuerySet(models.QuerySet["OrderLine"]):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
+    )
     # Copied from the order and the customer when placed, so the queue for a
     # product is one indexed scan of this table.
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
     customer_tier = models.PositiveSmallIntegerField(_("customer tier"), choices=Tier)
     placed_at = models.DateTimeField(_("placed at"))
     unit_price = models.DecimalField(_("unit price"), max_digits=10, decimal_places=2)
@@ -332,6 +351,8 @@ class OrderLine(models.Model):
                 name="order_line_quantities_within_ordered",
             ),
         ]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
     def __str__(self) -> str:
         return f"{self.order.number} · {self.product.sku} × {self.ordered}"
@@ -380,11 +401,16 @@ class OrderLine(models.Model):
 class PromiseRevision(models.Model):
     """Every change of a line's promised ship date, and what caused it."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="promise_revisions")
+    line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.CASCADE,
+        related_name="promise_revisions",
+        verbose_name=_("line"),
+    )
     old_date = models.DateField(_("old date"), null=True, blank=True)
     new_date = models.DateField(_("new date"), null=True, blank=True)
-    old_is_estimate = models.BooleanField(default=False)
-    new_is_estimate = models.BooleanField(default=False)
+    old_is_estimate = models.BooleanField(default=False, verbose_name=_("old is estimate"))
+    new_is_estimate = models.BooleanField(default=False, verbose_name=_("new is estimate"))
     cause = models.CharField(_("cause"), max_length=120)
     covered_by = models.CharField(_("covered by"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
@@ -392,6 +418,8 @@ class PromiseRevision(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["line", "-created_at"], name="promise_revision_line")]
+        verbose_name = _("promise revision")
+        verbose_name_plural = _("promise revisions")
 
     def __str__(self) -> str:
         return f"{self.line_id}: {self.old_date} → {self.new_date} ({self.cause})"
@@ -404,25 +432,39 @@ class PromiseRevision(models.Model):
 
 
 class Shipment(models.Model):
-    order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="shipments")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
+    )
     tracking_number = models.CharField(_("tracking number"), max_length=64)
     shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
     shipped_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shipped by"),
     )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-shipped_at", "-pk"]
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
 
     def __str__(self) -> str:
         return f"{self.order.number} · {self.tracking_number}"
 
 
 class ShipmentLine(models.Model):
-    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("shipment")
+    )
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="shipment_lines"
+        OrderLine,
+        on_delete=models.PROTECT,
+        related_name="shipment_lines",
+        verbose_name=_("order line"),
     )
     quantity = models.PositiveIntegerField(_("units"))
 
@@ -432,6 +474,8 @@ class ShipmentLine(models.Model):
                 condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
             ),
         ]
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
 
     def __str__(self) -> str:
         return f"{self.order_line} × {self.quantity}"
@@ -441,7 +485,10 @@ class Cancellation(models.Model):
     """Units of a line cancelled, and the money to refund (or release) for them."""
 
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="cancellations"
+        OrderLine,
+        on_delete=models.PROTECT,
+        related_name="cancellations",
+        verbose_name=_("order line"),
     )
     quantity = models.PositiveIntegerField(_("units"))
     refund_due = models.DecimalField(
@@ -449,7 +496,12 @@ class Cancellation(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=255)
     cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled at"), auto_now_add=True)
 
@@ -460,6 +512,8 @@ class Cancellation(models.Model):
                 condition=Q(quantity__gt=0), name="cancellation_quantity_positive"
             ),
         ]
+        verbose_name = _("cancellation")
+        verbose_name_plural = _("cancellations")
 
     def __str__(self) -> str:
         return f"{self.order_line} − {self.quantity}"
@@ -475,13 +529,20 @@ class CustomerChoice(models.Model):
         SHIP_READY = "ship_ready", _("Ship what is ready")
         WAIT_ALL = "wait_all", _("Wait for everything")
 
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="customer_choices")
+    order = models.ForeignKey(
+        SalesOrder,
+        on_delete=models.CASCADE,
+        related_name="customer_choices",
+        verbose_name=_("order"),
+    )
     choice = models.CharField(_("choice"), max_length=16, choices=Choice)
     link_id = models.CharField(_("link"), max_length=64, unique=True)
     chosen_at = models.DateTimeField(_("chosen at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-chosen_at", "-pk"]
+        verbose_name = _("customer choice")
+        verbose_name_plural = _("customer choices")
 
     def __str__(self) -> str:
         return f"{self.order.number}: {self.get_choice_display()}"
@@ -491,9 +552,16 @@ class OrderNote(models.Model):
     """An internal note of customer service on an order: shown on the order and
     delays pages, never sent to the customer."""
 
-    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="notes")
+    order = models.ForeignKey(
+        SalesOrder, on_delete=models.CASCADE, related_name="notes", verbose_name=_("order")
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
     body = models.TextField(_("note"))
     created_at = models.DateTimeField(_("written at"), auto_now_add=True)
@@ -501,6 +569,8 @@ class OrderNote(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["order", "-created_at"], name="order_note_order")]
+        verbose_name = _("order note")
+        verbose_name_plural = _("order notes")
 
     def __str__(self) -> str:
         return f"{self.order.number}: {self.body[:40]}"
@@ -514,12 +584,19 @@ class FormSubmission(models.Model):
     token = models.CharField(_("token"), max_length=64, unique=True)
     action = models.CharField(_("action"), max_length=64)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
     )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
 
     def __str__(self) -> str:
         return f"{self.action} {self.token}"

@@ -28,6 +28,8 @@ class Supplier(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
 
     def __str__(self) -> str:
         return self.name
@@ -46,8 +48,15 @@ OPEN_PO_STATUSES = (PurchaseOrderStatus.ORDERED, PurchaseOrderStatus.PARTIALLY_R
 
 class PurchaseOrder(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="purchase_orders")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        related_name="purchase_orders",
+        verbose_name=_("supplier"),
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=PurchaseOrderStatus, default=PurchaseOrderStatus.DRAFT
     )
@@ -61,15 +70,22 @@ class PurchaseOrder(models.Model):
         help_text=_("The buyer's or the supplier's own reference, as an import names it."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    ordered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    ordered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ordered at"))
     history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "expected_date"], name="po_status_expected")]
+        verbose_name = _("purchase order")
+        verbose_name_plural = _("purchase orders")
 
     def __str__(self) -> str:
         return self.number
@@ -81,9 +97,14 @@ class PurchaseOrder(models.Model):
 
 class PurchaseOrderLine(models.Model):
     purchase_order = models.ForeignKey(
-        PurchaseOrder, on_delete=models.CASCADE, related_name="lines"
+        PurchaseOrder,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("purchase order"),
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="purchase_lines")
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="purchase_lines", verbose_name=_("product")
+    )
     ordered = models.PositiveIntegerField(_("ordered"), validators=quantity_validators)
     received = models.PositiveIntegerField(_("received"), default=0)
     expected_date = models.DateField(_("expected date"), validators=[validate_expected_date])
@@ -109,6 +130,8 @@ class PurchaseOrderLine(models.Model):
                 condition=Q(received__lte=F("ordered")), name="po_line_received_within_ordered"
             ),
         ]
+        verbose_name = _("purchase order line")
+        verbose_name_plural = _("purchase order lines")
 
     def __str__(self) -> str:
         return f"{self.purchase_order.number} · {self.product.sku} × {self.ordered}"
@@ -131,18 +154,30 @@ class ExpectedDateRevision(models.Model):
         MANUAL = "manual", _("Moved by purchasing")
         OVERDUE = "overdue", _("Overdue: passed without arriving")
 
-    line = models.ForeignKey(PurchaseOrderLine, on_delete=models.CASCADE, related_name="revisions")
+    line = models.ForeignKey(
+        PurchaseOrderLine,
+        on_delete=models.CASCADE,
+        related_name="revisions",
+        verbose_name=_("line"),
+    )
     old_date = models.DateField(_("old date"))
     new_date = models.DateField(_("new date"))
     reason = models.CharField(_("reason"), max_length=255)
     cause = models.CharField(_("cause"), max_length=8, choices=Cause, default=Cause.MANUAL)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+        verbose_name = _("expected date revision")
+        verbose_name_plural = _("expected date revisions")
 
     def __str__(self) -> str:
         return f"{self.line} {self.old_date} → {self.new_date}"
@@ -158,8 +193,12 @@ class SupplierProduct(models.Model):
     supplier (at most one per product). The shortfall worklist rounds its
     suggested quantities to these."""
 
-    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="supplier_terms")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="products", verbose_name=_("supplier")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="supplier_terms", verbose_name=_("product")
+    )
     pack_size = models.PositiveIntegerField(
         _("pack size"),
         default=1,

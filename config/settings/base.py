@@ -163,7 +163,7 @@ INSTALLED_APPS = [
     # Swagger UI's files from ninja/static: the API's docs page loads nothing from a CDN.
     "ninja",
     # Ours, lowest first: notifications → orders → suppliers → inventory; then
-    # the interface: api, and desk (no models; its template tags).
+    # the interface: api, and desk (its template tags; the staff's own preferences).
     "inventory",
     "suppliers",
     "orders",
@@ -180,6 +180,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's chosen language over the browser's (LocaleMiddleware's).
+    "desk.language.UserLanguageMiddleware",
     # Staff and customer link pages: Cache-Control: private, no-store.
     "desk.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
