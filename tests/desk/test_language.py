@@ -31,7 +31,7 @@ from desk.access import ACCESS
 from desk.models import StaffPreference
 from desk.staff_language import SESSION_KEY
 from desk.templatetags.desk_causes import promise_cause
-from notifications.models import BulkJob, BulkJobKind, Notification
+from notifications.models import BulkJob, BulkJobKind, ImportJob, Notification
 from orders.links import customer_link_token
 from orders.models import CustomerChoice, OrderLine, SalesOrder
 from suppliers.models import PurchaseOrder
@@ -63,7 +63,14 @@ def compiled_catalogues() -> None:
 
 
 # GET URLs that answer with something other than an HTML page.
-NOT_HTML = {"queue-export", "shortfall-export"}
+NOT_HTML = {
+    "queue-export",
+    "shortfall-export",
+    "products-export",
+    "stock-counts-export",
+    "customers-export",
+    "purchase-orders-export",
+}
 
 # url name → (English msgid the page shows, its placeholders' values or None).
 PAGES: dict[str, tuple[str, dict[str, Any] | None]] = {
@@ -133,6 +140,12 @@ PAGES: dict[str, tuple[str, dict[str, Any] | None]] = {
     ),
     "outbox-message": ("Plain text version", None),
     "policy": ("Apologies and discounts", None),
+    "refunds": ("Still owed", None),
+    "transfers": ("Ship a transfer", None),
+    "imports": ("Upload a file", None),
+    "import-job": ("Unchanged", None),
+    "order-delivery": ("Save the delivery", None),
+    "delay-customer-actions": ("Filter the delays", None),
 }
 
 
@@ -159,6 +172,13 @@ def world(shop: Shop, queue: dict[str, list[OrderLine]]) -> dict[str, str]:
         dedup_key="wh-1",
         raw_body="{}",
         received_at=timezone.now(),
+    )
+    import_job = ImportJob.objects.create(
+        kind="customers",
+        filename="customers.csv",
+        content="email,name\n",
+        status="checked",
+        result={"rows": []},
     )
     number, sku, customer_id = waiting.order.number, waiting.product.sku, waiting.order.customer_id
     return {
@@ -198,6 +218,12 @@ def world(shop: Shop, queue: dict[str, list[OrderLine]]) -> dict[str, str]:
         "outbox": reverse("outbox"),
         "outbox-message": reverse("outbox-message", args=[message.pk]),
         "policy": reverse("policy"),
+        "refunds": reverse("refunds"),
+        "transfers": reverse("transfers"),
+        "imports": reverse("imports"),
+        "import-job": reverse("import-job", args=[import_job.pk]),
+        "order-delivery": reverse("order-delivery", args=[number]),
+        "delay-customer-actions": reverse("delay-customer-actions", args=[customer_id]),
     }
 
 
