@@ -87,8 +87,8 @@ def test_purchasing_drafts_from_the_shortfall_and_confirms_one(
     page.click("text=Review draft purchase orders")
     page.wait_for_selector("text=Review draft purchase orders")
     assert page.locator(".draft-card h2").all_inner_texts() == [
-        "Brightway Lighting → JKT",
-        "Lumen Works → JKT",
+        "Brightway Lighting → Jakarta",
+        "Lumen Works → Jakarta",
     ]
     assert not PurchaseOrder.objects.filter(status=PurchaseOrderStatus.DRAFT).exists()
     screenshot("flow-shortfall-2-review")
