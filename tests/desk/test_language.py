@@ -75,7 +75,7 @@ NOT_HTML = {
 # url name → (English msgid the page shows, its placeholders' values or None).
 PAGES: dict[str, tuple[str, dict[str, Any] | None]] = {
     "home": ("You are an administrator: every page and action is open to you.", None),
-    "dashboard": ("Promises kept on time", None),
+    "dashboard": ("Backordered now", None),
     "queue": (
         "Every order line still waiting for units, in the order incoming stock goes to them.",
         None,
